@@ -1,0 +1,130 @@
+"""The build pipeline: a notebook repo in, a verified model artifact out.
+
+``build()`` runs these stages in order, one module each:
+
+1. choose   - pick the notebook(s) to run (``choose.py``)
+2. parse    - read and validate them with nbformat (``parse.py``)
+3. deps     - work out the dependencies (``builder.deps``) and make the environment (``environment.py``)
+4. execute  - run the notebook(s) headless in a kernel from that environment (``execute.py``)
+5. model    - find the trained model in the kernel (``builder.kernel.find_model``)
+6. schema   - infer its input schema from its training data (``builder.kernel.infer_schema``)
+7. package  - serialize, write metadata.json, reload in a fresh process and compare (``package.py``)
+
+``inspect()`` runs stages 1-3 without installing or running anything.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import BuildSettings
+from ..deps import plan_dependencies
+from ..errors import UsageError
+from ..report import Reporter, block, dependency_lines, describe_input
+from .choose import choose_notebooks
+from .environment import RUNTIME_REQUIREMENTS, prepare_environment
+from .execute import NotebookRun, run_notebooks
+from .package import publish, staging_dir, verify_in_fresh_process, write_artifact
+from .parse import parse_notebook
+
+
+@dataclass
+class Plan:
+    repo: Path
+    runs: list[NotebookRun]
+    dependencies: object  # builder.deps.DependencyPlan
+
+    def to_json(self) -> dict:
+        return {"repo": str(self.repo), "notebooks": [str(r.path.relative_to(self.repo)) for r in self.runs],
+                "dependencies": self.dependencies.to_json(), "runtime": list(RUNTIME_REQUIREMENTS)}
+
+    def summary(self) -> list[str]:
+        return ["", "=== nb2service plan ===",
+                *block("notebooks", [str(r.path.relative_to(self.repo)) for r in self.runs]),
+                *block("dependencies", dependency_lines(self.dependencies.to_json()), limit=40)]
+
+
+def plan(src: Path, settings: BuildSettings, reporter: Reporter) -> Plan:
+    """Stages 1-3 without side effects: which notebooks, which dependencies from where."""
+    repo = _repo(src)
+    with reporter.stage("choose notebooks"):
+        paths = choose_notebooks(repo, settings.notebooks, settings.notebooks_origin)
+        for path in paths:
+            reporter.log(f"    {path.relative_to(repo)}")
+    with reporter.stage("parse notebooks"):
+        runs = [NotebookRun(path, parse_notebook(path, repo)) for path in paths]
+    with reporter.stage("work out dependencies"):
+        deps = plan_dependencies(repo, [(r.path, r.notebook) for r in runs])
+        for finding in deps.unknown_imports:
+            reporter.log(f"    WARNING: import {finding.name} ({finding.source}) maps to no known distribution; "
+                         "not installed (add it to requirements.txt)")
+    return Plan(repo, runs, deps)
+
+
+def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Reporter) -> dict:
+    """Build ``src`` into a verified artifact at ``out``; return the metadata written."""
+    the_plan = plan(src, settings, reporter)
+    repo, runs = the_plan.repo, the_plan.runs
+    out = (out or repo / ".nb2service" / "artifact").resolve()
+    if out == repo or out in repo.parents:
+        raise UsageError(f"-o {out}: the artifact would replace the source repo", hint="choose an empty folder")
+    with reporter.stage("prepare the environment"):
+        env = prepare_environment(the_plan.dependencies.lines(), settings, log=reporter.log)
+        reporter.log(f"    {'reused' if env.reused else 'made'} {env.root or env.python}")
+    staging = staging_dir(out)
+    work = Path(tempfile.mkdtemp(prefix="nb2service-build-"))
+    try:
+        with reporter.stage("run the notebook and find the model"):
+            result = run_notebooks(runs, repo, env, settings, staging, work, log=reporter.log)
+            reporter.log(f"    model: {result.harvest['model']['variable']} ({result.harvest['model']['reason']})")
+        with reporter.stage("write and verify the artifact"):
+            meta = write_artifact(staging, repo, result, env, the_plan.dependencies.to_json(), model_name(runs[0].path))
+            verdict = verify_in_fresh_process(staging, env, result.expected_path)
+            reporter.log(f"    reloaded in a fresh process: {verdict['rows']} rows predicted identically")
+            publish(staging, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+    meta["verified_rows"] = verdict["rows"]
+    reporter.emit({"artifact": str(out), "stages": reporter.stages, "metadata": meta},
+                  build_summary(out, meta, reporter.stages))
+    return meta
+
+
+def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
+    model = meta["model"]
+    task = meta["task"] + (f", classes {meta['classes']}" if meta.get("classes") is not None else "")
+    task += ", predict_proba" if meta.get("predict_proba") else ""
+    total = sum(s["seconds"] or 0 for s in stages)
+    return [
+        "", "=== nb2service build summary ===",
+        *block("notebooks", [f"{n['path']} ({n['cells_run']} cells run, {n['cells_skipped']} skipped, {n['seconds']} s)"
+                             for n in meta["notebooks"]]),
+        *block("dependencies", dependency_lines(meta["dependencies"])),
+        *block("environment", [f"{meta['environment']['path'] or meta['environment']['python']}"
+                               f" ({'reused' if meta['environment']['reused'] else 'new'})"]),
+        *block("model", [f"{model['variable']}: {model['class']}", f"chosen as {model['reason']}",
+                         *[f"step {s}" for s in model.get("steps", [])]]),
+        *block("task", [task]),
+        *block("inputs", [f"{meta['input_kind']}, {len(meta['inputs'])} inputs from {meta['training_data']['variable']}",
+                          *[describe_input(c) for c in meta["inputs"]]], limit=16),
+        *block("verified", [f"{meta['verified_rows']} rows predict identically after a reload in a fresh process"]),
+        *block("artifact", [str(out), f"model sha256 {model['sha256'][:16]}..., metadata.json, requirements.lock"]),
+        f"  built in {total:.1f} s",
+    ]
+
+
+def model_name(notebook: Path) -> str:
+    name = re.sub(r"[^a-z0-9_-]+", "-", notebook.stem.lower()).strip("-")
+    return name or "model"
+
+
+def _repo(src: Path) -> Path:
+    repo = Path(src).resolve()
+    if not repo.is_dir():
+        raise UsageError(f"{src}: no such directory", hint="SRC is the folder holding the notebook repo")
+    return repo

@@ -1,0 +1,167 @@
+"""Stage 4: run the notebook(s) headless in a real kernel from the build environment, then harvest
+the model from that kernel (stages 5 and 6 run inside it: ``builder.kernel``).
+
+Several notebooks run in order in one kernel and one working directory (the first notebook's
+folder), as nachlass does. Cells tagged ``skip`` are not run. A failing cell raises
+``NotebookExecutionError`` with the notebook, the cell number, its first lines and the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+
+from .. import errors
+from ..config import BuildSettings, process_environment
+from .environment import BuildEnvironment
+
+SKIP_TAGS = {"skip", "nb2service-skip"}
+KERNEL_NAME = "nb2service"
+KERNEL_PACKAGE = "_nb2service_kernel"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class NotebookRun:
+    path: Path
+    notebook: nbformat.NotebookNode
+    seconds: float = 0.0
+    cells_run: int = 0
+    cells_skipped: int = 0
+
+
+@dataclass
+class ExecutionResult:
+    runs: list[NotebookRun]
+    harvest: dict
+    expected_path: Path
+    stage_files: list[str] = field(default_factory=list)
+
+
+def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, settings: BuildSettings,
+                  staging: Path, work: Path, log=print) -> ExecutionResult:
+    """Execute ``runs`` in order in one kernel, then harvest the model into ``staging``."""
+    cwd = runs[0].path.parent
+    kernel_lib = _kernel_lib(work)
+    save_file = settings.stage_save_file or str(work / "pipeline-stage.pkl")
+    save_path = Path(save_file) if Path(save_file).is_absolute() else cwd / save_file
+    client = NotebookClient(runs[0].notebook, timeout=settings.cell_timeout, allow_errors=False,
+                            km=_kernel_manager(env, work), resources={"metadata": {"path": str(cwd)}})
+    stage_files = []
+    with client.setup_kernel(cwd=str(cwd), env=_kernel_env(save_file)):
+        _silent(client, f"import sys as _s; _s.path.insert(0, {str(kernel_lib)!r}); "
+                f"from {KERNEL_PACKAGE} import tracker as _t; _s.path.remove({str(kernel_lib)!r}); "
+                "_t.install(get_ipython()); del _s, _t")
+        for i, run in enumerate(runs):
+            _run_one(client, run, repo, settings, log)
+            if save_path.exists():
+                kept = work / f"stage-{i}.pkl"
+                shutil.move(str(save_path), kept)
+                stage_files.append(str(kept))
+        config = {"out": str(staging), "work": str(work), "explicit": settings.model_variable,
+                  "stage_files": stage_files, "examples": settings.examples}
+        _silent(client, f"from {KERNEL_PACKAGE}.harvest import harvest as _h; "
+                f"_h(get_ipython().user_ns, __import__('json').loads({json.dumps(config)!r})); del _h")
+    harvest = json.loads((work / "harvest.json").read_text())
+    if "error" in harvest:
+        err = harvest["error"]
+        raise getattr(errors, err["kind"], errors.ModelNotFound)(err["message"], hint=err.get("hint"))
+    return ExecutionResult(runs, harvest, work / "expected.json", stage_files)
+
+
+def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: BuildSettings, log) -> None:
+    rel = run.path.relative_to(repo)
+    client.nb = run.notebook
+    started = time.monotonic()
+    for index, cell in enumerate(run.notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        if SKIP_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+            run.cells_skipped += 1
+            continue
+        try:
+            client.execute_cell(cell, index)
+        except CellTimeoutError:
+            raise errors.NotebookExecutionError(
+                f"{rel}, cell {index + 1}: did not finish within {settings.cell_timeout} s\n{_first_lines(cell)}",
+                hint="raise the limit with --timeout SECONDS or NB2SERVICE_CELL_TIMEOUT, or tag the cell 'skip'",
+            ) from None
+        except DeadKernelError as exc:
+            raise errors.NotebookExecutionError(
+                f"{rel}, cell {index + 1}: the kernel died ({exc}); out of memory, or the cell ended the process\n"
+                f"{_first_lines(cell)}"
+            ) from None
+        except CellExecutionError as exc:
+            raise errors.NotebookExecutionError(_cell_failure(rel, index, cell, exc)) from None
+        run.cells_run += 1
+    run.seconds = time.monotonic() - started
+    log(f"    {rel}: {run.cells_run} cells run, {run.cells_skipped} skipped, {run.seconds:.1f} s")
+
+
+def _cell_failure(rel: Path, index: int, cell, exc: CellExecutionError) -> str:
+    error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+    if error is not None:
+        trace = ANSI.sub("", "\n".join(error.get("traceback", [])))
+        headline = f"{error.get('ename')}: {error.get('evalue')}"
+    else:
+        trace = ANSI.sub("", str(exc))
+        headline = f"{exc.ename}: {exc.evalue}"
+    trace = "\n".join("    " + line for line in trace.strip().splitlines()[-40:])
+    return f"{rel}, cell {index + 1} failed: {headline}\n{_first_lines(cell)}\n  traceback:\n{trace}"
+
+
+def _first_lines(cell, n: int = 3) -> str:
+    lines = cell.source.splitlines()
+    shown = "\n".join(f"    | {line}" for line in lines[:n])
+    more = f"\n    | ... ({len(lines) - n} more lines)" if len(lines) > n else ""
+    return f"  the cell begins:\n{shown}{more}"
+
+
+def _silent(client: NotebookClient, code: str) -> None:
+    """Run nb2service's own code in the kernel without counting it as a notebook cell."""
+    reply = run_sync(client.kc.execute_interactive)(code, silent=True, store_history=False, timeout=300)
+    content = reply["content"]
+    if content["status"] != "ok":
+        trace = ANSI.sub("", "\n".join(content.get("traceback", [])))
+        raise errors.NotebookExecutionError(f"nb2service's code failed in the kernel: {content.get('ename')}: "
+                                            f"{content.get('evalue')}\n{trace}")
+
+
+def _kernel_manager(env: BuildEnvironment, work: Path) -> AsyncKernelManager:
+    """A kernel from the build environment's interpreter, whatever kernelspec the notebook names."""
+    spec_dir = work / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [str(env.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "nb2service build", "language": "python",
+    }))
+    specs = KernelSpecManager(kernel_dirs=[str(work / "kernels")])
+    return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
+
+
+def _kernel_env(save_file: str) -> dict:
+    env = process_environment()
+    env.pop("PYTHONPATH", None)
+    env.update({"MPLBACKEND": "Agg", "S2I_PIPELINE_STAGE_SAVE_FILE": save_file, "PYTHONUNBUFFERED": "1",
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    return env
+
+
+def _kernel_lib(work: Path) -> Path:
+    """A folder holding ``builder.kernel`` as a uniquely named top-level package for the kernel, so it
+    can never hide (or be hidden by) a module of the notebook's own."""
+    lib = work / "kernel-lib"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "kernel", lib / KERNEL_PACKAGE,
+                    ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    return lib

@@ -1,0 +1,126 @@
+"""Stage 7: write the artifact (model, metadata.json, lock, executed notebooks), reload it in a
+fresh process from the build environment and check it predicts what the in-kernel model did.
+
+The artifact is assembled in a staging folder next to OUT and moved into place only once verified,
+so a failed build never leaves an artifact that looks valid (and never destroys the previous one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+
+from .. import __version__
+from ..config import process_environment
+from ..errors import VerificationError
+from ..model.artifact import METADATA_FILE, MODEL_FILE, sha256_file
+from .environment import BuildEnvironment, installed_distributions
+from .execute import ExecutionResult
+
+LOCK_FILE = "requirements.lock"
+
+
+def staging_dir(out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.building-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    return staging
+
+
+def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: BuildEnvironment,
+                   dependencies: dict, name: str) -> dict:
+    """Write everything but the model (already dumped by the kernel) and return the metadata."""
+    executed = []
+    for run in result.runs:
+        rel = run.path.relative_to(repo)
+        target = staging / "executed" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(run.notebook, target)
+        executed.append({"path": str(rel), "sha256": sha256_file(run.path), "executed": str(target.relative_to(staging)),
+                         "seconds": round(run.seconds, 2), "cells_run": run.cells_run,
+                         "cells_skipped": run.cells_skipped})
+    lock = installed_distributions(env)
+    (staging / LOCK_FILE).write_text("".join(f"{k}=={v}\n" for k, v in lock.items()))
+    harvest = result.harvest
+    meta = {
+        "nb2service_version": __version__,
+        "name": name,
+        "version": _version(staging / MODEL_FILE, executed),
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "notebooks": executed,
+        "git": git_info(repo),
+        "model": {"file": MODEL_FILE, "sha256": sha256_file(staging / MODEL_FILE), **harvest["model"]},
+        "task": harvest["task"],
+        "classes": harvest["classes"],
+        "predict_proba": harvest["predict_proba"],
+        "input_kind": harvest["input_kind"],
+        "inputs": harvest["inputs"],
+        "training_data": harvest["training_data"],
+        "examples": harvest["examples"],
+        "libraries": harvest["libraries"],
+        "python": harvest["libraries"].get("python"),
+        "environment": env.describe(),
+        "dependencies": dependencies,
+        "lock": LOCK_FILE,
+    }
+    (staging / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    return meta
+
+
+def verify_in_fresh_process(staging: Path, env: BuildEnvironment, expected: Path) -> dict:
+    """Reload the artifact with the build environment's interpreter and compare predictions."""
+    run_env = process_environment()
+    run_env["PYTHONPATH"] = str(env.lib)
+    proc = subprocess.run([str(env.python), "-m", "builder.model.verify", str(staging), str(expected)],
+                          capture_output=True, text=True, env=run_env)
+    try:
+        verdict = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise VerificationError(f"the fresh-process check crashed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    if not verdict["ok"]:
+        raise VerificationError(f"the serialized model does not behave like the notebook's: {verdict['problem']}",
+                                hint="a model holding lambdas, open files or global state does not survive joblib; "
+                                     "see the executed notebook in the build log")
+    return verdict
+
+
+def publish(staging: Path, out: Path) -> None:
+    """Move the verified staging folder to ``out``, replacing a previous artifact."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+    staging.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def git_info(repo: Path) -> dict | None:
+    def git(*args):
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+
+    try:
+        head = git("rev-parse", "HEAD")
+    except FileNotFoundError:
+        return None
+    if head.returncode != 0:
+        return None
+    status = git("status", "--porcelain", "--", ".")
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def _version(model_file: Path, notebooks: list[dict]) -> str:
+    """A short version id for the model: changes with the model bytes and the notebook."""
+    digest = hashlib.sha256(sha256_file(model_file).encode())
+    for nb in notebooks:
+        digest.update(nb["sha256"].encode())
+    return digest.hexdigest()[:12]

@@ -1,0 +1,96 @@
+"""The ``nb2service`` command: thin click commands over library functions.
+
+Errors from nb2service (``builder.errors``) become a message on stderr and their exit code here,
+in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import build_settings
+from .errors import NB2ServiceError, UsageError
+
+
+def reports_errors(command):
+    """Turn an ``NB2ServiceError`` into ``ERROR: message`` and its exit code."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except NB2ServiceError as exc:
+            click.echo(f"ERROR: {exc}", err=True)
+            sys.exit(exc.exit_code)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nb2service")
+def main() -> None:
+    """Build a Jupyter notebook that trains a model into a verified REST model service."""
+
+
+def _build_options(command):
+    options = [
+        click.argument("src", type=click.Path(path_type=Path), default=".", required=False),
+        click.option("--notebook", "notebooks", multiple=True, metavar="PATH",
+                     help="Notebook to run, relative to SRC (repeatable, run in order). Env: NOTEBOOK, "
+                          "S2I_SOURCE_NOTEBOOK_LIST."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _settings(notebooks, **options):
+    try:
+        settings = build_settings()
+    except UsageError as exc:
+        click.echo(f"ERROR: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    return settings.with_options(notebooks=tuple(notebooks) or None, **options)
+
+
+@main.command()
+@_build_options
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path),
+              help="Artifact folder (default: SRC/.nb2service/artifact).")
+@click.option("--model-variable", help="The variable holding the model. Env: MODEL_VARIABLE.")
+@click.option("--timeout", "cell_timeout", type=click.IntRange(min=1), help="Per-cell timeout in seconds "
+              "(default 600). Env: NB2SERVICE_CELL_TIMEOUT.")
+@click.option("--no-install", "no_install", is_flag=True,
+              help="Run in this interpreter instead of an isolated, cached environment.")
+@click.option("--no-examples", "no_examples", is_flag=True, help="Keep no training rows in the artifact.")
+@reports_errors
+def build(src, notebooks, as_json, out, model_variable, cell_timeout, no_install, no_examples):
+    """Run the notebook(s) in SRC and write a verified model artifact."""
+    from .build import build as run_build
+    from .report import Reporter
+
+    settings = _settings(notebooks, model_variable=model_variable, cell_timeout=cell_timeout,
+                         install=False if no_install else None, examples=False if no_examples else None)
+    run_build(src, out, settings, Reporter(as_json))
+
+
+@main.command()
+@_build_options
+@reports_errors
+def inspect(src, notebooks, as_json):
+    """Show the build plan for SRC (notebooks, dependencies) without running anything."""
+    from .build import plan
+    from .report import Reporter
+
+    reporter = Reporter(as_json)
+    the_plan = plan(src, _settings(notebooks), reporter)
+    reporter.emit(the_plan.to_json(), the_plan.summary())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

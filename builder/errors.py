@@ -1,0 +1,129 @@
+"""One error hierarchy for nb2service.
+
+Every error carries the message a user reads, the CLI exit code and the HTTP status it maps to.
+The CLI (``builder.cli``) and the HTTP layer (``builder.serve``) each turn these into output in
+exactly one place; nothing below them calls ``sys.exit`` or builds an error response by hand.
+"""
+
+from __future__ import annotations
+
+
+class NB2ServiceError(Exception):
+    """Base class: ``str(err)`` is the whole message written for the user."""
+
+    exit_code = 1
+    http_status = 500
+    #: MLflow-style error code, used by the MLflow-compatible endpoints.
+    error_code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+# ---- build errors (exit codes 2-9) ----------------------------------------------------------
+
+class UsageError(NB2ServiceError):
+    """A command-line option or environment variable is wrong or conflicts with another."""
+
+    exit_code = 2
+
+
+class NotebookChoiceError(NB2ServiceError):
+    """No notebook, several and no choice, or a chosen notebook that does not exist."""
+
+    exit_code = 3
+
+
+class NotebookInvalid(NB2ServiceError):
+    """The notebook file cannot be parsed, has an unsupported format or a non-Python kernel."""
+
+    exit_code = 3
+
+
+class DependencyError(NB2ServiceError):
+    """The notebook's dependencies could not be worked out or installed."""
+
+    exit_code = 4
+
+
+class NotebookExecutionError(NB2ServiceError):
+    """A cell failed, timed out or the kernel died while running the notebook."""
+
+    exit_code = 5
+
+
+class ModelNotFound(NB2ServiceError):
+    """No fitted model, or several equally plausible ones, after the run."""
+
+    exit_code = 6
+
+
+class SchemaError(NB2ServiceError):
+    """The model's input schema could not be inferred."""
+
+    exit_code = 6
+
+
+class VerificationError(NB2ServiceError):
+    """The serialized model does not reload or does not predict what the in-kernel model did."""
+
+    exit_code = 7
+
+
+# ---- artifact / serving errors ---------------------------------------------------------------
+
+class ArtifactError(NB2ServiceError):
+    """An artifact directory is missing, incomplete or tampered with; the service must not start."""
+
+    exit_code = 8
+
+
+class EnvironmentGone(NB2ServiceError):
+    """The environment recorded in an artifact no longer exists."""
+
+    exit_code = 8
+
+
+class RequestError(NB2ServiceError):
+    """A client's mistake: answered with a 4xx and a JSON body naming the field."""
+
+    http_status = 400
+    error_code = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
+class UnsupportedMediaType(RequestError):
+    http_status = 415
+    error_code = "BAD_REQUEST"
+
+
+class PayloadTooLarge(RequestError):
+    http_status = 413
+    error_code = "BAD_REQUEST"
+
+
+class ModelNameNotFound(RequestError):
+    http_status = 404
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class NotReady(NB2ServiceError):
+    http_status = 503
+    error_code = "TEMPORARILY_UNAVAILABLE"
+
+
+class PredictionFailed(NB2ServiceError):
+    """An exception inside the model: 500, traceback logged, never sent."""
+
+    http_status = 500
+    error_code = "INTERNAL_ERROR"

@@ -1,0 +1,124 @@
+"""Stage 5: find the model the notebook trained, with no edits to the notebook.
+
+Order: an explicit choice (``--model-variable`` / ``MODEL_VARIABLE``); the file(s) the notebook
+wrote to ``S2I_PIPELINE_STAGE_SAVE_FILE`` (nachlass: several are chained into a Pipeline); else the
+fitted estimators in the kernel's namespace: a variable named ``model`` first, else the most
+recently fitted, where a Pipeline wins over its own steps and a search over its best estimator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import tracker
+from .estimators import candidates, components, is_fitted_estimator
+
+HOW_TO_PICK = "name the model with --model-variable NAME or MODEL_VARIABLE=NAME"
+
+
+class KernelSideError(Exception):
+    """An error to be re-raised on the build side as ``kind`` (an ``builder.errors`` class name)."""
+
+    def __init__(self, kind: str, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.kind, self.message, self.hint = kind, message, hint
+
+
+@dataclass
+class Choice:
+    estimator: Any
+    label: str
+    reason: str
+    candidates: list[str]
+
+
+def choose_model(namespace: dict, explicit: str | None = None, saved: list | None = None) -> Choice:
+    found = list(candidates(namespace))
+    labels = [label for label, _ in found]
+    if explicit:
+        return Choice(_explicit(namespace, explicit, labels), explicit, "named by --model-variable/MODEL_VARIABLE", labels)
+    if saved:
+        return Choice(_chain(saved), "S2I_PIPELINE_STAGE_SAVE_FILE",
+                      f"saved by the notebook to S2I_PIPELINE_STAGE_SAVE_FILE ({len(saved)} stage(s))", labels)
+    if not found:
+        raise KernelSideError(
+            "ModelNotFound",
+            "no fitted model found: after the run, no variable holds a fitted estimator (an object with "
+            "fit and predict that scikit-learn considers fitted)",
+            "keep the trained model in a variable (e.g. `model`), or save it to the path in S2I_PIPELINE_STAGE_SAVE_FILE",
+        )
+    top = _outermost(found)
+    named = [(label, est) for label, est in top if label == "model"]
+    if named:
+        label, est = named[0]
+        return Choice(*_unwrap(est, label, "the variable named 'model'"), labels)
+    latest = max(tracker.fitted_in(est) for _, est in top)
+    newest = _unique([(label, est) for label, est in top if tracker.fitted_in(est) == latest])
+    if len(newest) == 1:
+        label, est = newest[0]
+        reason = "the only fitted model" if len(top) == 1 else "the most recently fitted model"
+        return Choice(*_unwrap(est, label, reason), labels)
+    listing = ", ".join(f"{label} ({type(est).__name__})" for label, est in newest)
+    raise KernelSideError(
+        "ModelNotFound",
+        f"{len(newest)} equally plausible models, fitted in the same cell: {listing}",
+        f"{HOW_TO_PICK}, e.g. MODEL_VARIABLE={newest[0][0]}",
+    )
+
+
+def _explicit(namespace: dict, expression: str, labels: list[str]) -> Any:
+    try:
+        value = namespace[expression] if expression.isidentifier() else eval(expression, {}, namespace)  # noqa: S307
+    except Exception as exc:  # noqa: BLE001
+        raise KernelSideError(
+            "ModelNotFound",
+            f"MODEL_VARIABLE={expression}: not found in the notebook's variables ({type(exc).__name__}: {exc})",
+            f"fitted models found: {', '.join(labels) or 'none'}",
+        )
+    if not is_fitted_estimator(value):
+        raise KernelSideError(
+            "ModelNotFound",
+            f"MODEL_VARIABLE={expression}: holds a {type(value).__name__}, not a fitted estimator",
+            f"fitted models found: {', '.join(labels) or 'none'}",
+        )
+    return value
+
+
+def _chain(stages: list) -> Any:
+    if len(stages) == 1:
+        return stages[0]
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([(f"stage{i}", stage) for i, stage in enumerate(stages)])
+
+
+def _outermost(found: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Drop candidates that are part of another candidate (a pipeline's steps, a search's best)."""
+    inner = set()
+    for _, est in found:
+        stack = list(components(est))
+        while stack:
+            part = stack.pop()
+            if id(part) not in inner:
+                inner.add(id(part))
+                stack.extend(components(part))
+    return [(label, est) for label, est in found if id(est) not in inner]
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """One entry per object (several names may hold the same estimator)."""
+    seen, out = set(), []
+    for label, est in pairs:
+        if id(est) not in seen:
+            seen.add(id(est))
+            out.append((label, est))
+    return out
+
+
+def _unwrap(estimator: Any, label: str, reason: str) -> tuple[Any, str, str]:
+    """A fitted search (GridSearchCV...) is served through its refitted best estimator."""
+    best = getattr(estimator, "best_estimator_", None)
+    if best is not None and is_fitted_estimator(best):
+        return best, f"{label}.best_estimator_", f"{reason}; a {type(estimator).__name__}, serving its best estimator"
+    return estimator, label, reason

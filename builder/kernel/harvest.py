@@ -1,0 +1,135 @@
+"""Run in the kernel after the notebook: find the model, infer its schema, serialize it, and write
+what the build needs (``harvest.json``) and what the fresh-process check compares against
+(``expected.json``) into the build's work folder."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from .find_model import KernelSideError, choose_model
+from .infer_schema import infer_schema
+
+EXAMPLE_ROWS = 5
+VERIFY_ROWS = 200
+
+
+def harvest(namespace: dict, config: dict) -> None:
+    """``config``: ``out`` (artifact staging folder), ``work`` (build work folder), ``explicit``
+    (a model variable or None), ``stage_files`` (nachlass save files, in order), ``examples``."""
+    work = Path(config["work"])
+    try:
+        result, expected = _harvest(namespace, config)
+    except KernelSideError as exc:
+        result, expected = {"error": {"kind": exc.kind, "message": exc.message, "hint": exc.hint}}, None
+    except Exception as exc:  # noqa: BLE001 - reported to the user as a build failure
+        result = {"error": {"kind": "SchemaError", "message": f"{type(exc).__name__}: {exc}",
+                            "hint": None, "traceback": traceback.format_exc()}}
+        expected = None
+    if expected is not None:
+        (work / "expected.json").write_text(json.dumps(expected, default=_default))
+    (work / "harvest.json").write_text(json.dumps(result, default=_default))
+
+
+def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
+    import joblib
+
+    saved = [_load_stage(p) for p in config.get("stage_files", []) if os.path.exists(p)]
+    choice = choose_model(namespace, config.get("explicit"), saved)
+    model = choice.estimator
+    schema, training = infer_schema(model, namespace)
+    rows = _rows(training, VERIFY_ROWS)
+    raw = _raw(training, VERIFY_ROWS)
+    predictions = model.predict(raw)
+    probabilities = model.predict_proba(raw) if schema["predict_proba"] else None
+    out = Path(config["out"])
+    joblib.dump(model, out / "model.joblib")
+    result = {
+        "model": {
+            "variable": choice.label,
+            "reason": choice.reason,
+            "candidates": choice.candidates,
+            "class": f"{type(model).__module__}.{type(model).__qualname__}",
+            "steps": [f"{name}: {type(step).__name__}" for name, step in getattr(model, "steps", [])],
+        },
+        **schema,
+        "examples": rows[:EXAMPLE_ROWS] if config.get("examples", True) else [],
+        "libraries": _libraries(),
+    }
+    expected = {"rows": rows, "predictions": _plain_list(predictions),
+                "probabilities": _plain_list(probabilities) if probabilities is not None else None}
+    return result, expected
+
+
+def _load_stage(path: str):
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except Exception:  # noqa: BLE001 - nachlass stages are plain (cloud)pickles
+        import pickle
+
+        with open(path, "rb") as fh:
+            return pickle.load(fh)  # noqa: S301 - the notebook's own file, written during this build
+
+
+def _raw(training, n: int):
+    return training.data.iloc[:n] if training.kind == "dataframe" else training.data[:n]
+
+
+def _rows(training, n: int) -> list:
+    if training.kind == "dataframe":
+        frame = training.data.iloc[:n]
+        return [{str(k): _cell(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    if training.kind == "array":
+        return [[_cell(v) for v in row] for row in training.data[:n].tolist()]
+    return list(training.data[:n])
+
+
+def _cell(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is not None and not isinstance(value, (str, int, float, bool)):
+        try:
+            import pandas as pd
+
+            if pd.isna(value):
+                return None
+        except (ImportError, TypeError, ValueError):
+            pass
+        return str(value)
+    return value
+
+
+def _plain_list(values) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def _libraries() -> dict:
+    import importlib.metadata as md
+
+    names = ["scikit-learn", "numpy", "pandas", "scipy", "joblib"]
+    found = {}
+    for name in names:
+        try:
+            found[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    found["python"] = sys.version.split()[0]
+    return found
+
+
+def _default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

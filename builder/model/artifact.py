@@ -1,0 +1,54 @@
+"""The artifact directory: ``metadata.json``, the model file and the checks made before loading."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ..errors import ArtifactError
+
+METADATA_FILE = "metadata.json"
+MODEL_FILE = "model.joblib"
+REBUILD = "rebuild it with `nb2service build SRC -o DIR`"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_metadata(root: Path) -> dict:
+    """Read ``root/metadata.json`` or raise ``ArtifactError`` saying what is wrong."""
+    path = Path(root) / METADATA_FILE
+    if not Path(root).is_dir():
+        raise ArtifactError(f"{root}: no such artifact directory", hint=REBUILD)
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: missing; {root} is not a built nb2service artifact", hint=REBUILD)
+    except (ValueError, OSError) as exc:
+        raise ArtifactError(f"{path}: unreadable ({exc})", hint=REBUILD)
+    for key in ("model", "inputs", "input_kind", "task"):
+        if key not in meta:
+            raise ArtifactError(f"{path}: incomplete, '{key}' is missing", hint=REBUILD)
+    return meta
+
+
+def verify_model_file(root: Path, meta: dict) -> Path:
+    """Return the model file's path after checking its sha256 against metadata.json."""
+    model = meta["model"]
+    path = Path(root) / model.get("file", MODEL_FILE)
+    if not path.is_file():
+        raise ArtifactError(f"{path}: the model file is missing; refusing to start", hint=REBUILD)
+    actual = sha256_file(path)
+    if actual != model.get("sha256"):
+        raise ArtifactError(
+            f"{path}: sha256 {actual[:16]}… does not match metadata.json ({str(model.get('sha256'))[:16]}…); "
+            "the model file was changed after the build, refusing to start",
+            hint=REBUILD,
+        )
+    return path

@@ -1,0 +1,225 @@
+"""Turn request data into the model's input, using the schema recorded at build time.
+
+The schema is compiled once (``InputSchema.from_metadata``); each request then converts column by
+column into numpy arrays and, for models fitted on DataFrames, one DataFrame with the training
+dtypes. Every problem is a ``RequestError`` naming the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import RequestError
+
+KINDS = ("dataframe", "array", "text")
+TRUE = {"true", "1", "yes", "t", "y"}
+FALSE = {"false", "0", "no", "f", "n"}
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value == ""
+
+
+@dataclass
+class Column:
+    """One input: its name, JSON type (integer, number, string, boolean, datetime) and training dtype."""
+
+    name: str
+    type: str
+    dtype: str = ""
+    nullable: bool = True
+    categories: frozenset | None = None
+    min: float | None = None
+    max: float | None = None
+
+    def convert(self, values: list, np):
+        """Return a numpy array of ``values`` in this column's type, or raise RequestError."""
+        convert = getattr(self, f"_{self.type}", self._string)
+        return convert(values, np)
+
+    def _fail(self, row: int, value: Any, expected: str):
+        raise RequestError(
+            f"column '{self.name}', row {row}: expected {expected}, got {value!r}", field=self.name
+        )
+
+    def _number(self, values, np):
+        out = np.empty(len(values), dtype="float64")
+        for i, v in enumerate(values):
+            if _is_missing(v):
+                out[i] = np.nan
+            elif isinstance(v, bool):
+                out[i] = float(v)
+            elif isinstance(v, (int, float)):
+                out[i] = v
+            else:
+                try:
+                    out[i] = float(v)
+                except (TypeError, ValueError):
+                    self._fail(i, v, "a number")
+        return out
+
+    def _integer(self, values, np):
+        if all(type(v) is int for v in values):
+            return np.asarray(values, dtype="int64")
+        out = self._number(values, np)
+        finite = out[~np.isnan(out)]
+        if finite.size and not np.all(finite == np.floor(finite)):
+            row = int(np.nonzero(~np.isnan(out) & (out != np.floor(out)))[0][0])
+            self._fail(row, values[row], "a whole number")
+        if np.isnan(out).any():
+            return out  # missing values: float with NaN, as pandas reads such a column
+        return out.astype("int64")
+
+    def _boolean(self, values, np):
+        out = []
+        for i, v in enumerate(values):
+            if isinstance(v, bool) or v in (0, 1):
+                out.append(bool(v))
+            elif isinstance(v, str) and v.strip().lower() in TRUE | FALSE:
+                out.append(v.strip().lower() in TRUE)
+            elif _is_missing(v):
+                out.append(np.nan)
+            else:
+                self._fail(i, v, "true or false")
+        return np.asarray(out, dtype=object if any(isinstance(v, float) for v in out) else bool)
+
+    def _string(self, values, np):
+        out = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                out[i] = np.nan
+            elif isinstance(v, str):
+                out[i] = v
+            elif isinstance(v, (bool, int, float)):
+                out[i] = str(v)
+            else:
+                self._fail(i, v, "a string")
+        return out
+
+    def _datetime(self, values, np):
+        import pandas as pd
+
+        try:
+            return pd.to_datetime(values).to_numpy()
+        except (TypeError, ValueError) as exc:
+            raise RequestError(f"column '{self.name}': expected ISO dates or times ({exc})", field=self.name)
+
+
+@dataclass
+class InputSchema:
+    """The inputs recorded in metadata.json, compiled for converting requests."""
+
+    kind: str
+    columns: list[Column]
+    dtypes: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_metadata(cls, meta: dict) -> "InputSchema":
+        kind = meta["input_kind"]
+        if kind not in KINDS:
+            raise ValueError(f"unknown input_kind {kind!r}")
+        columns = [
+            Column(
+                name=c["name"], type=c["type"], dtype=c.get("dtype", ""), nullable=c.get("nullable", True),
+                categories=frozenset(c["categories"]) if c.get("categories") is not None else None,
+                min=c.get("min"), max=c.get("max"),
+            )
+            for c in meta["inputs"]
+        ]
+        return cls(kind, columns)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    # -- the three shapes requests come in ------------------------------------------------------
+
+    def from_records(self, records: list) -> Any:
+        """Rows as objects keyed by column name (or, for array and text models, lists / strings)."""
+        self._check_batch(records)
+        if self.kind == "text":
+            return self._text([r.get(self.columns[0].name) if isinstance(r, dict) else r for r in records])
+        if all(isinstance(r, dict) for r in records):
+            return self.from_columns({c.name: self._pluck(records, c.name) for c in self.columns})
+        if all(isinstance(r, (list, tuple)) for r in records):
+            return self.from_rows(records)
+        raise RequestError("each row must be an object keyed by column name" +
+                           (" or a list of values in schema order" if self.kind == "array" else ""),
+                           field="instances")
+
+    def from_rows(self, rows: list, names: list | None = None) -> Any:
+        """Rows as lists, in ``names`` order (default: the schema's order)."""
+        self._check_batch(rows)
+        if self.kind == "text":
+            return self._text([r[0] if isinstance(r, (list, tuple)) and len(r) == 1 else r for r in rows])
+        names = list(names) if names is not None else self.names
+        width = len(names)
+        for i, row in enumerate(rows):
+            if not isinstance(row, (list, tuple)) or len(row) != width:
+                got = len(row) if isinstance(row, (list, tuple)) else type(row).__name__
+                raise RequestError(f"row {i}: expected a list of {width} values ({', '.join(map(str, names))}), got {got}",
+                                   field="data")
+        columns = {name: [row[j] for row in rows] for j, name in enumerate(names)}
+        return self.from_columns(columns)
+
+    def from_columns(self, columns: dict) -> Any:
+        """Columns as ``{name: [values...]}``; extra columns are ignored."""
+        import numpy as np
+
+        if self.kind == "text":
+            name = self.columns[0].name
+            if name not in columns:
+                raise RequestError(f"missing input '{name}' (text)", field=name)
+            return self._text(list(columns[name]))
+        lengths = set()
+        arrays = {}
+        for col in self.columns:
+            if col.name not in columns:
+                raise RequestError(f"missing column '{col.name}' (expected {col.type})", field=col.name)
+            values = columns[col.name]
+            if not isinstance(values, (list, tuple)):
+                values = [values]
+            lengths.add(len(values))
+            arrays[col.name] = col.convert(list(values), np)
+        if len(lengths) > 1:
+            raise RequestError(f"columns have different lengths: {sorted(lengths)}", field="inputs")
+        if lengths == {0}:
+            raise RequestError("the batch is empty: send at least one row", field="instances")
+        if self.kind == "array":
+            return np.column_stack([arrays[c.name].astype("float64") for c in self.columns])
+        return self._frame(arrays)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _frame(self, arrays: dict):
+        import pandas as pd
+
+        frame = pd.DataFrame(arrays, columns=self.names)
+        for col in self.columns:
+            if col.dtype == "category":
+                frame[col.name] = pd.Categorical(frame[col.name], categories=sorted(col.categories or ()))
+        return frame
+
+    def _text(self, values: list) -> list:
+        name = self.columns[0].name
+        for i, v in enumerate(values):
+            if not isinstance(v, str):
+                raise RequestError(f"'{name}', row {i}: expected a string, got {v!r}", field=name)
+        return values
+
+    @staticmethod
+    def _check_batch(rows) -> None:
+        if not isinstance(rows, (list, tuple)):
+            raise RequestError("expected a list of rows", field="instances")
+        if not rows:
+            raise RequestError("the batch is empty: send at least one row", field="instances")
+
+    @staticmethod
+    def _pluck(records: list, name: str) -> list:
+        try:
+            return [r[name] for r in records]
+        except KeyError:
+            row = next(i for i, r in enumerate(records) if name not in r)
+            raise RequestError(f"missing column '{name}' in row {row}", field=name) from None

@@ -1,0 +1,74 @@
+"""What the build prints: one line per stage with its duration, then a one-screen summary.
+
+Human output goes to stdout with sclorg's ``---> `` prefix; with ``--json`` the stage lines go to
+stderr and stdout carries one JSON document for machines.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+
+
+class Reporter:
+    def __init__(self, as_json: bool = False, stream=None):
+        self.as_json = as_json
+        self.stream = stream or (sys.stderr if as_json else sys.stdout)
+        self.stages: list[dict] = []
+
+    def log(self, message: str) -> None:
+        print(message, file=self.stream, flush=True)
+
+    @contextmanager
+    def stage(self, name: str):
+        number = len(self.stages) + 1
+        self.log(f"---> [{number}] {name}")
+        started = time.monotonic()
+        record = {"stage": name, "seconds": None, "ok": False}
+        self.stages.append(record)
+        try:
+            yield
+            record["ok"] = True
+        finally:
+            record["seconds"] = round(time.monotonic() - started, 2)
+            if record["ok"]:
+                self.log(f"     {name}: done in {record['seconds']:.1f} s")
+
+    def emit(self, document: dict, summary_lines: list[str]) -> None:
+        if self.as_json:
+            print(json.dumps(document, indent=2, default=str), flush=True)
+        else:
+            print("\n".join(summary_lines), flush=True)
+
+
+def describe_input(column: dict) -> str:
+    kind = column["type"]
+    if column.get("categories") is not None:
+        levels = column["categories"]
+        shown = ", ".join(map(str, levels[:6])) + (", ..." if len(levels) > 6 else "")
+        kind += f" {{{shown}}}"
+    elif column.get("min") is not None:
+        kind += f" [{_num(column['min'])}, {_num(column['max'])}]"
+    if column.get("nullable"):
+        kind += " (missing seen)"
+    return f"{column['name']}: {kind}"
+
+
+def dependency_lines(deps: dict) -> list[str]:
+    lines = [f"{r['line']}  <- {r['source']}" for r in deps.get("requirements", [])]
+    lines += [f"NOT INSTALLED {f['name']}: {f['reason']} ({f['source']})" for f in deps.get("unknown_imports", [])]
+    return lines or ["(none declared or imported)"]
+
+
+def block(title: str, items: list[str], limit: int = 12) -> list[str]:
+    head = f"  {title:<13}"
+    if not items:
+        return [head + "-"]
+    shown = items[:limit] + ([f"... and {len(items) - limit} more (see --json)"] if len(items) > limit else [])
+    return [head + shown[0], *[" " * 15 + item for item in shown[1:]]]
+
+
+def _num(value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,95 @@
+"""Model detection, on plain namespaces (the kernel's ``user_ns`` is a dict)."""
+
+import numpy as np
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from builder.kernel import tracker
+from builder.kernel.find_model import KernelSideError, choose_model
+
+X = np.arange(40, dtype=float).reshape(20, 2)
+y = np.array([0, 1] * 10)
+
+
+@pytest.fixture(autouse=True)
+def fresh_tracker(monkeypatch):
+    monkeypatch.setattr(tracker, "_state", {"cell": 0, "fitted_in": {}, "fingerprints": {}})
+
+
+def run_cells(*cells):
+    """Run each cell's code in one namespace, recording after each as the kernel hook does."""
+    ns = {"np": np, "X": X, "y": y}
+    for code in cells:
+        exec(code, {"LogisticRegression": LogisticRegression, "DummyClassifier": DummyClassifier,
+                    "Pipeline": Pipeline, "StandardScaler": StandardScaler, "GridSearchCV": GridSearchCV,
+                    "LinearRegression": LinearRegression, "ColumnTransformer": ColumnTransformer}, ns)
+        tracker.record(ns)
+    return ns
+
+
+def test_a_variable_named_model_wins_over_a_later_fit():
+    ns = run_cells("model = LogisticRegression().fit(X, y)", "other = DummyClassifier().fit(X, y)")
+    choice = choose_model(ns)
+    assert choice.estimator is ns["model"] and "named 'model'" in choice.reason
+
+
+def test_the_most_recently_fitted_model_wins():
+    ns = run_cells("baseline = DummyClassifier().fit(X, y)", "clf = LogisticRegression().fit(X, y)")
+    assert choose_model(ns).label == "clf"
+
+
+def test_refitting_an_earlier_model_makes_it_the_most_recent():
+    ns = run_cells("a = DummyClassifier().fit(X, y)", "b = LogisticRegression().fit(X, y)", "a.fit(X, y)")
+    assert choose_model(ns).label == "a"
+
+
+def test_a_pipeline_wins_over_its_own_steps():
+    ns = run_cells("scaler = StandardScaler(); lr = LogisticRegression()\n"
+                   "pipe = Pipeline([('s', scaler), ('lr', lr)]).fit(X, y)")
+    choice = choose_model(ns)
+    assert choice.label == "pipe" and choice.estimator is ns["pipe"]
+
+
+def test_a_search_is_served_through_its_best_estimator():
+    ns = run_cells("search = GridSearchCV(LogisticRegression(), {'C': [0.1, 1.0]}, cv=2).fit(X, y)")
+    choice = choose_model(ns)
+    assert choice.estimator is ns["search"].best_estimator_ and "best estimator" in choice.reason
+
+
+def test_two_models_fitted_in_the_same_cell_are_ambiguous_and_listed_with_how_to_pick():
+    ns = run_cells("lr = LogisticRegression().fit(X, y); dummy = DummyClassifier().fit(X, y)")
+    with pytest.raises(KernelSideError) as err:
+        choose_model(ns)
+    assert "lr (LogisticRegression)" in err.value.message and "dummy (DummyClassifier)" in err.value.message
+    assert "MODEL_VARIABLE" in err.value.hint
+
+
+def test_an_explicit_variable_wins_and_may_index_a_bundle():
+    ns = run_cells("bundle = {'model': LogisticRegression().fit(X, y)}", "later = DummyClassifier().fit(X, y)")
+    assert choose_model(ns, explicit="bundle['model']").estimator is ns["bundle"]["model"]
+
+
+def test_an_explicit_variable_that_is_not_a_fitted_model_is_an_error_listing_the_candidates():
+    ns = run_cells("clf = LogisticRegression().fit(X, y); unfitted = LogisticRegression()")
+    with pytest.raises(KernelSideError, match="not a fitted estimator") as err:
+        choose_model(ns, explicit="unfitted")
+    assert "clf" in err.value.hint
+
+
+def test_unfitted_estimators_and_classes_are_not_models():
+    ns = run_cells("est = LogisticRegression(); cls = LogisticRegression")
+    with pytest.raises(KernelSideError, match="no fitted model"):
+        choose_model(ns)
+
+
+def test_saved_pipeline_stages_are_chained_in_order():
+    scaler = StandardScaler().fit(X)
+    lr = LogisticRegression().fit(scaler.transform(X), y)
+    choice = choose_model({}, saved=[scaler, lr])
+    assert [name for name, _ in choice.estimator.steps] == ["stage0", "stage1"]
+    assert list(choice.estimator.predict(X)) == list(lr.predict(scaler.transform(X)))
