@@ -53,7 +53,7 @@ class BuildEnvironment:
 
     def describe(self) -> dict:
         return {"python": str(self.python), "path": str(self.root) if self.root else None,
-                "key": self.key, "reused": self.reused}
+                "lib": str(self.lib), "key": self.key, "reused": self.reused}
 
 
 def environment_key(lines: list[str], index: IndexSettings) -> str:

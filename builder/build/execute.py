@@ -56,28 +56,43 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
     kernel_lib = _kernel_lib(work)
     save_file = settings.stage_save_file or str(work / "pipeline-stage.pkl")
     save_path = Path(save_file) if Path(save_file).is_absolute() else cwd / save_file
+    km = _kernel_manager(env, work)
     client = NotebookClient(runs[0].notebook, timeout=settings.cell_timeout, allow_errors=False,
-                            km=_kernel_manager(env, work), resources={"metadata": {"path": str(cwd)}})
-    stage_files = []
-    with client.setup_kernel(cwd=str(cwd), env=_kernel_env(save_file)):
-        _silent(client, f"import sys as _s; _s.path.insert(0, {str(kernel_lib)!r}); "
-                f"from {KERNEL_PACKAGE} import tracker as _t; _s.path.remove({str(kernel_lib)!r}); "
-                "_t.install(get_ipython()); del _s, _t")
-        for i, run in enumerate(runs):
-            _run_one(client, run, repo, settings, log)
-            if save_path.exists():
-                kept = work / f"stage-{i}.pkl"
-                shutil.move(str(save_path), kept)
-                stage_files.append(str(kept))
-        config = {"out": str(staging), "work": str(work), "explicit": settings.model_variable,
-                  "stage_files": stage_files, "examples": settings.examples}
-        _silent(client, f"from {KERNEL_PACKAGE}.harvest import harvest as _h; "
-                f"_h(get_ipython().user_ns, __import__('json').loads({json.dumps(config)!r})); del _h")
+                            km=km, resources={"metadata": {"path": str(cwd)}})
+    kernel_log = open(work / "kernel.log", "wb")
+    try:
+        with client.setup_kernel(cleanup_kc=True, cwd=str(cwd), env=_kernel_env(save_file),
+                                 stderr=kernel_log, stdout=kernel_log):
+            stage_files = _run_all(client, runs, repo, settings, work, save_path, kernel_lib, staging, log)
+    finally:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=False)
+        kernel_log.close()
     harvest = json.loads((work / "harvest.json").read_text())
     if "error" in harvest:
         err = harvest["error"]
         raise getattr(errors, err["kind"], errors.ModelNotFound)(err["message"], hint=err.get("hint"))
     return ExecutionResult(runs, harvest, work / "expected.json", stage_files)
+
+
+def _run_all(client: NotebookClient, runs: list[NotebookRun], repo: Path, settings: BuildSettings, work: Path,
+             save_path: Path, kernel_lib: Path, staging: Path, log) -> list[str]:
+    """Install the tracker, run every notebook, then harvest; return the nachlass stage files."""
+    _silent(client, f"import sys as _s; _s.path.insert(0, {str(kernel_lib)!r}); "
+            f"from {KERNEL_PACKAGE} import tracker as _t; _s.path.remove({str(kernel_lib)!r}); "
+            "_t.install(get_ipython()); del _s, _t")
+    stage_files = []
+    for i, run in enumerate(runs):
+        _run_one(client, run, repo, settings, log)
+        if save_path.exists():
+            kept = work / f"stage-{i}.pkl"
+            shutil.move(str(save_path), kept)
+            stage_files.append(str(kept))
+    config = {"out": str(staging), "work": str(work), "explicit": settings.model_variable,
+              "stage_files": stage_files, "examples": settings.examples}
+    _silent(client, f"from {KERNEL_PACKAGE}.harvest import harvest as _h; "
+            f"_h(get_ipython().user_ns, __import__('json').loads({json.dumps(config)!r})); del _h")
+    return stage_files
 
 
 def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: BuildSettings, log) -> None:

@@ -9,6 +9,7 @@ occur, numeric ranges and the categorical levels seen, plus the task and classes
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,8 @@ def infer_schema(model: Any, namespace: dict) -> tuple[dict, TrainingData]:
 
 def find_training_data(model: Any, namespace: dict) -> TrainingData:
     import numpy as np
-    import pandas as pd
+
+    pd = _pandas()
 
     if is_text_model(model):
         texts = [(n, v) for n, v in _variables(namespace) if _is_text_sequence(v)]
@@ -55,7 +57,7 @@ def find_training_data(model: Any, namespace: dict) -> TrainingData:
     if names is not None:
         names = [str(n) for n in names]
         frames = [(n, v) for n, v in _variables(namespace)
-                  if isinstance(v, pd.DataFrame) and set(names) <= {str(c) for c in v.columns}]
+                  if pd is not None and isinstance(v, pd.DataFrame) and set(names) <= {str(c) for c in v.columns}]
         if not frames:
             raise KernelSideError(
                 "SchemaError",
@@ -75,7 +77,7 @@ def find_training_data(model: Any, namespace: dict) -> TrainingData:
     for n, v in _variables(namespace):
         if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == width and v.dtype.kind in "biuf":
             arrays.append((n, v))
-        elif isinstance(v, pd.DataFrame) and v.shape[1] == width and all(k in "biuf" for k in v.dtypes.map(lambda d: d.kind)):
+        elif pd is not None and isinstance(v, pd.DataFrame) and v.shape[1] == width and all(k in "biuf" for k in v.dtypes.map(lambda d: d.kind)):
             arrays.append((n, v.to_numpy()))
     if not arrays:
         raise KernelSideError("SchemaError", f"the model takes {width} positional features, but no 2-D numeric "
@@ -155,10 +157,14 @@ def _variables(namespace: dict):
             yield name, value
 
 
-def _is_text_sequence(value) -> bool:
-    import pandas as pd
+def _pandas():
+    """pandas if the notebook imported it (a model fitted on arrays may run without it)."""
+    return sys.modules.get("pandas")
 
-    if isinstance(value, pd.Series) or isinstance(value, list):
+
+def _is_text_sequence(value) -> bool:
+    pd = _pandas()
+    if (pd is not None and isinstance(value, pd.Series)) or isinstance(value, list):
         sample = list(value[:50]) if isinstance(value, list) else value.head(50).tolist()
         return len(sample) > 0 and all(isinstance(v, str) for v in sample)
     return False

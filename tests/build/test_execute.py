@@ -1,0 +1,117 @@
+"""Running notebooks headless: magics, skip tags, timeouts, working directory, nachlass stages.
+
+These use ``--no-install`` (the test interpreter) so each costs one kernel start, not an install.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import nbformat
+import pytest
+
+from builder.build import build
+from builder.config import build_settings
+from builder.errors import ModelNotFound, NotebookExecutionError
+from builder.report import Reporter
+from tests.conftest import notebook
+
+FIT = ("from sklearn.linear_model import LogisticRegression\n"
+       "import numpy as np\n"
+       "X_train = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [0.9, 0.1]])\n"
+       "y_train = np.array([0, 1, 0, 1])\n"
+       "model = LogisticRegression().fit(X_train, y_train)")
+
+
+def run_build(repo, tmp_path, **options):
+    settings = build_settings().with_options(install=False, **options)
+    out = tmp_path / "out"
+    meta = build(repo, out, settings, Reporter(stream=io.StringIO()))
+    return out, meta
+
+
+def test_magics_shell_lines_and_relative_paths_work_from_the_notebook_folder(make_repo, tmp_path):
+    repo = make_repo({
+        "analysis/train.ipynb": notebook(
+            "%matplotlib inline",
+            "%%time\nimport pandas as pd\nframe = pd.read_csv('../data/points.csv')",
+            "!echo shell-ran > shell.txt",
+            "import os\nassert os.environ['MPLBACKEND'] == 'Agg'\nassert open('shell.txt').read().strip() == 'shell-ran'",
+            "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()",
+            "from sklearn.linear_model import LogisticRegression\n"
+            "X_train = frame[['a', 'b']]\nmodel = LogisticRegression().fit(X_train, frame['y'])"),
+        "data/points.csv": "a,b,y\n0,1,0\n1,0,1\n0.2,0.9,0\n0.8,0.3,1\n",
+    })
+    out, meta = run_build(repo, tmp_path)
+    assert [c["name"] for c in meta["inputs"]] == ["a", "b"]
+    executed = nbformat.read(out / "executed" / "analysis" / "train.ipynb", as_version=4)
+    counts = [c.execution_count for c in executed.cells]
+    assert counts == [1, 2, 3, 4, 5, 6]  # nb2service's own kernel code is not counted as cells
+    assert any(o.get("output_type") == "display_data" for o in executed.cells[4].outputs)
+
+
+def test_cells_tagged_skip_are_not_run(make_repo, tmp_path):
+    repo = make_repo({"train.ipynb": notebook(FIT, "raise RuntimeError('exploration only')", tags={1: ["skip"]})})
+    out, meta = run_build(repo, tmp_path)
+    assert meta["notebooks"][0]["cells_skipped"] == 1 and meta["notebooks"][0]["cells_run"] == 1
+
+
+def test_a_failing_cell_reports_notebook_cell_first_lines_exception_and_traceback(make_repo, tmp_path):
+    repo = make_repo({"train.ipynb": notebook(FIT, "#md words", "def helper():\n    return 1 / 0\n\nhelper()\n# more\n# lines")})
+    with pytest.raises(NotebookExecutionError) as err:
+        run_build(repo, tmp_path)
+    message = str(err.value)
+    assert message.startswith("train.ipynb, cell 3 failed: ZeroDivisionError: division by zero")
+    assert "    | def helper():" in message and "(3 more lines)" in message
+    assert "return 1 / 0" in message.split("traceback:")[1]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_cell_that_hangs_fails_after_the_timeout(make_repo, tmp_path):
+    repo = make_repo({"train.ipynb": notebook(FIT, "import time\ntime.sleep(60)")})
+    with pytest.raises(NotebookExecutionError, match=r"cell 2: did not finish within 2 s") as err:
+        run_build(repo, tmp_path, cell_timeout=2)
+    assert "NB2SERVICE_CELL_TIMEOUT" in str(err.value)
+
+
+def test_a_cell_that_calls_sys_exit_fails_the_build(make_repo, tmp_path):
+    repo = make_repo({"train.ipynb": notebook(FIT, "import sys\nsys.exit(3)")})
+    with pytest.raises(NotebookExecutionError, match="cell 2"):
+        run_build(repo, tmp_path)
+
+
+def test_nachlass_notebooks_run_in_one_kernel_and_their_saved_stages_are_chained(make_repo, tmp_path, monkeypatch):
+    save = ("import os, pickle\n"
+            "with open(os.environ['S2I_PIPELINE_STAGE_SAVE_FILE'], 'wb') as fh:\n    pickle.dump({}, fh)")
+    repo = make_repo({
+        "1-prep.ipynb": notebook("import numpy as np\nfrom sklearn.preprocessing import StandardScaler\n"
+                                 "X_train = np.array([[0.0, 10.0], [1.0, 0.0], [0.5, 5.0], [0.9, 1.0]])\n"
+                                 "scaler = StandardScaler().fit(X_train)", save.format("scaler")),
+        "2-train.ipynb": notebook("from sklearn.linear_model import LogisticRegression\n"
+                                  "clf = LogisticRegression().fit(scaler.transform(X_train), [0, 1, 0, 1])",
+                                  save.format("clf")),
+    })
+    monkeypatch.setenv("S2I_SOURCE_NOTEBOOK_LIST", "1-prep.ipynb,2-train.ipynb")
+    out, meta = run_build(repo, tmp_path)
+    assert [n["path"] for n in meta["notebooks"]] == ["1-prep.ipynb", "2-train.ipynb"]
+    assert meta["model"]["variable"] == "S2I_PIPELINE_STAGE_SAVE_FILE"
+    assert meta["model"]["steps"] == ["stage0: StandardScaler", "stage1: LogisticRegression"]
+
+
+def test_model_variable_picks_among_equally_plausible_models(make_repo, tmp_path, monkeypatch):
+    repo = make_repo({"train.ipynb": notebook(
+        FIT.replace("model =", "lr ="), "from sklearn.dummy import DummyClassifier\n"
+        "a = DummyClassifier().fit(X_train, y_train); b = DummyClassifier().fit(X_train, y_train)")})
+    with pytest.raises(ModelNotFound, match="2 equally plausible models"):
+        run_build(repo, tmp_path)
+    monkeypatch.setenv("MODEL_VARIABLE", "lr")
+    _, meta = run_build(repo, tmp_path)
+    assert meta["model"]["variable"] == "lr" and "MODEL_VARIABLE" in meta["model"]["reason"]
+
+
+def test_no_examples_keeps_no_training_rows_in_the_artifact(make_repo, tmp_path):
+    repo = make_repo({"train.ipynb": notebook(FIT)})
+    out, meta = run_build(repo, tmp_path, examples=False)
+    assert meta["examples"] == [] and json.loads((out / "metadata.json").read_text())["examples"] == []
+    assert meta["verified_rows"] == 4  # verification still ran, on rows kept outside the artifact
