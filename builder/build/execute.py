@@ -132,7 +132,7 @@ def _cell_failure(rel: Path, index: int, cell, exc: CellExecutionError) -> str:
     else:
         trace = ANSI.sub("", str(exc))
         headline = f"{exc.ename}: {exc.evalue}"
-    trace = "\n".join("    " + line for line in trace.strip().splitlines()[-40:])
+    trace = "\n".join("    " + line for line in trace.strip().splitlines()[-60:])
     return f"{rel}, cell {index + 1} failed: {headline}\n{_first_lines(cell)}\n  traceback:\n{trace}"
 
 

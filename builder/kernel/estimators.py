@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from itertools import islice
 from typing import Any, Iterator
 
 
@@ -31,11 +32,11 @@ def candidates(namespace: dict) -> Iterator[tuple[str, Any]]:
         if name.startswith("_") or name in {"In", "Out", "exit", "quit", "get_ipython"}:
             continue
         if isinstance(value, dict):
-            for key, item in list(value.items())[:100]:
+            for key, item in islice(value.items(), 100):
                 if is_fitted_estimator(item):
                     yield f"{name}[{key!r}]", item
         elif isinstance(value, (list, tuple)):
-            for i, item in enumerate(list(value)[:100]):
+            for i, item in enumerate(islice(value, 100)):
                 if is_fitted_estimator(item):
                     yield f"{name}[{i}]", item
         elif is_fitted_estimator(value):

@@ -115,3 +115,16 @@ def test_no_examples_keeps_no_training_rows_in_the_artifact(make_repo, tmp_path)
     out, meta = run_build(repo, tmp_path, examples=False)
     assert meta["examples"] == [] and json.loads((out / "metadata.json").read_text())["examples"] == []
     assert meta["verified_rows"] == 4  # verification still ran, on rows kept outside the artifact
+
+
+def test_the_git_commit_of_the_repo_is_recorded(make_repo, tmp_path):
+    import subprocess
+
+    repo = make_repo({"train.ipynb": notebook(FIT)})
+    git = ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "train"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    _, meta = run_build(repo, tmp_path)
+    assert meta["git"] == {"commit": head, "dirty": False}
