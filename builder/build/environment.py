@@ -103,11 +103,12 @@ def _create(root: Path, lines: list[str], index: IndexSettings, log, *, keep_exi
     if uv:
         if not python.exists():
             _run([uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(root)], "create the environment")
-        cmd = [uv, "pip", "install", "--python", str(python), *_uv_index_args(index)]
+        cmd = [uv, "pip", "install", "--python", str(python), *_index_args(index, "--allow-insecure-host")]
     else:
         if not python.exists():
             _run([sys.executable, "-m", "venv", str(root)], "create the environment")
-        cmd = [str(python), "-m", "pip", "install", "--no-input", "--disable-pip-version-check", *_pip_index_args(index)]
+        cmd = [str(python), "-m", "pip", "install", "--no-input", "--disable-pip-version-check",
+               *_index_args(index, "--trusted-host")]
     reqfile = root / "nb2service-requirements.txt"
     reqfile.write_text("\n".join(lines) + "\n")
     log(f"installing {len(lines)} requirements with {'uv' if uv else 'pip'} into {root}")
@@ -124,25 +125,13 @@ def find_uv() -> str | None:
         return shutil.which("uv")
 
 
-def _uv_index_args(index: IndexSettings) -> list[str]:
-    args = []
-    if index.index_url:
-        args += ["--index-url", index.index_url]
+def _index_args(index: IndexSettings, trusted_flag: str) -> list[str]:
+    """pip's index settings as installer options (uv spells --trusted-host --allow-insecure-host)."""
+    args = ["--index-url", index.index_url] if index.index_url else []
     for url in index.extra_index_urls:
         args += ["--extra-index-url", url]
     for host in index.trusted_hosts:
-        args += ["--allow-insecure-host", host]
-    return args
-
-
-def _pip_index_args(index: IndexSettings) -> list[str]:
-    args = []
-    if index.index_url:
-        args += ["--index-url", index.index_url]
-    for url in index.extra_index_urls:
-        args += ["--extra-index-url", url]
-    for host in index.trusted_hosts:
-        args += ["--trusted-host", host]
+        args += [trusted_flag, host]
     return args
 
 
