@@ -141,7 +141,7 @@ def _known_lines() -> list[str]:
 
 def _pipreqs_lines() -> list[str]:
     from importlib.resources import files
-    return [line for line in files("pipreqs").joinpath("mapping").read_text("utf-8").splitlines()
+    return [line for line in files("builder.deps").joinpath("pipreqs_mapping.txt").read_text("utf-8").splitlines()
             if re.match(r"^\w", line)]
 
 
