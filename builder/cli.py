@@ -7,14 +7,13 @@ in one place.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .config import build_settings
+from .config import build_settings, serve_settings
 from .errors import NB2ServiceError, UsageError
 
 
@@ -68,13 +67,15 @@ def _settings(notebooks, **options):
 @click.option("--no-install", "no_install", is_flag=True,
               help="Run in this interpreter instead of an isolated, cached environment.")
 @click.option("--no-examples", "no_examples", is_flag=True, help="Keep no training rows in the artifact.")
+@click.option("--as-of", "as_of", metavar="DATE|latest", help="Resolve unpinned dependencies as of this date "
+              "(default: the last git commit that touched the notebook). Env: NB2SERVICE_AS_OF.")
 @reports_errors
-def build(src, notebooks, as_json, out, model_variable, cell_timeout, no_install, no_examples):
+def build(src, notebooks, as_json, out, model_variable, cell_timeout, no_install, no_examples, as_of):
     """Run the notebook(s) in SRC and write a verified model artifact."""
     from .build import build as run_build
     from .report import Reporter
 
-    settings = _settings(notebooks, model_variable=model_variable, cell_timeout=cell_timeout,
+    settings = _settings(notebooks, model_variable=model_variable, cell_timeout=cell_timeout, as_of=as_of,
                          install=False if no_install else None, examples=False if no_examples else None)
     run_build(src, out, settings, Reporter(as_json))
 
@@ -90,6 +91,25 @@ def inspect(src, notebooks, as_json):
     reporter = Reporter(as_json)
     the_plan = plan(src, _settings(notebooks), reporter)
     reporter.emit(the_plan.to_json(), the_plan.summary())
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 in a container). "
+              "Env: NB2SERVICE_HOST.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080). Env: PORT.")
+@click.option("--workers", type=click.IntRange(min=1), help="gunicorn worker processes (default: from the CPUs "
+              "and memory this process may use, 1-12). Env: WEB_CONCURRENCY.")
+@click.option("--in-build-env", is_flag=True, hidden=True)
+@reports_errors
+def serve(out, host, port, workers, in_build_env):
+    """Serve the model artifact OUT over HTTP with gunicorn (native, MLflow, KServe V1/V2 protocols)."""
+    from .serve.launch import serve as run_serve
+
+    options = {"host": host, "port": port, "workers": workers}
+    settings = serve_settings().with_options(**options)
+    run_serve(out, settings, explicit=frozenset(k for k, v in options.items() if v is not None),
+              in_build_env=in_build_env)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -51,6 +51,15 @@ class IndexSettings:
     def fingerprint(self) -> str:
         return "|".join([self.index_url or "", *self.extra_index_urls, *self.trusted_hosts])
 
+    def installer_args(self, trusted_flag: str) -> list[str]:
+        """These settings as installer options (uv spells pip's --trusted-host --allow-insecure-host)."""
+        args = ["--index-url", self.index_url] if self.index_url else []
+        for url in self.extra_index_urls:
+            args += ["--extra-index-url", url]
+        for host in self.trusted_hosts:
+            args += [trusted_flag, host]
+        return args
+
 
 @dataclass(frozen=True)
 class BuildSettings:
@@ -66,6 +75,8 @@ class BuildSettings:
     cache_dir: Path = field(default_factory=lambda: _cache_home(None))
     stage_save_file: str | None = None
     index: IndexSettings = IndexSettings()
+    #: "latest", an ISO date, or None (decide from the repo's git history).
+    as_of: str | None = None
 
     def with_options(self, **options) -> "BuildSettings":
         """Return a copy with the command-line options that were given (None means not given)."""
@@ -104,6 +115,7 @@ def build_settings(environ: dict | None = None) -> BuildSettings:
         env_path=Path(env_path) if env_path else None,
         cache_dir=_cache_home(environ),
         stage_save_file=_env("S2I_PIPELINE_STAGE_SAVE_FILE", environ),
+        as_of=_env("NB2SERVICE_AS_OF", environ),
         index=IndexSettings(
             index_url=_env("PIP_INDEX_URL", environ),
             extra_index_urls=tuple((_env("PIP_EXTRA_INDEX_URL", environ) or "").split()),
@@ -115,3 +127,90 @@ def build_settings(environ: dict | None = None) -> BuildSettings:
 def process_environment() -> dict[str, str]:
     """A copy of this process's environment, for starting child processes (kernel, installer)."""
     return dict(os.environ)
+
+
+# ---- serving -------------------------------------------------------------------------------------
+
+DEFAULT_PORT = 8080
+DEFAULT_REQUEST_TIMEOUT = 60
+DEFAULT_GRACEFUL_TIMEOUT = 30
+DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+#: Thread-pool variables set to ``NB2SERVICE_BLAS_THREADS`` in each worker unless already set.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Everything ``nb2service serve`` needs besides the artifact folder.
+
+    Environment: ``PORT``, ``WEB_CONCURRENCY``, ``GUNICORN_CMD_ARGS``, ``MODEL_NAME`` (S2I and
+    gunicorn names) and ``NB2SERVICE_HOST``, ``NB2SERVICE_TIMEOUT``, ``NB2SERVICE_GRACEFUL_TIMEOUT``,
+    ``NB2SERVICE_MAX_REQUEST_BYTES``, ``NB2SERVICE_BLAS_THREADS``, ``NB2SERVICE_ACCESS_LOG``,
+    ``NB2SERVICE_DRIFT``. ``PROMETHEUS_MULTIPROC_DIR`` is honoured when set (else a fresh temp dir).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    workers: int | None = None  # None: computed from the CPU and memory this process may use
+    model_name: str | None = None  # None: the artifact's name
+    timeout: int = DEFAULT_REQUEST_TIMEOUT
+    graceful_timeout: int = DEFAULT_GRACEFUL_TIMEOUT
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    blas_threads: int = 1
+    gunicorn_cmd_args: str | None = None
+    access_log: bool = False
+    drift: bool = True
+    metrics_dir: str | None = None
+    #: Values of THREAD_VARIABLES already set by the user (they win over ``blas_threads``).
+    thread_overrides: tuple[tuple[str, str], ...] = ()
+
+    def with_options(self, **options) -> "ServeSettings":
+        """Return a copy with the command-line options that were given (None means not given)."""
+        return replace(self, **{k: v for k, v in options.items() if v is not None})
+
+    def thread_environment(self) -> dict[str, str]:
+        """The BLAS/OpenMP thread variables each worker runs with."""
+        values = {name: str(self.blas_threads) for name in THREAD_VARIABLES}
+        values.update(dict(self.thread_overrides))
+        return values
+
+
+def _positive(name: str, default: int, environ: dict | None) -> int:
+    value = _int(name, default, environ)
+    if value < 1:
+        raise UsageError(f"{name}={value} must be at least 1", hint=f"unset {name} or give e.g. {name}={default}")
+    return value
+
+
+def _flag(name: str, default: bool, environ: dict | None) -> bool:
+    raw = _env(name, environ)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"{name}={raw!r} is not a yes/no value", hint=f"set {name}=1 or {name}=0")
+
+
+def serve_settings(environ: dict | None = None) -> ServeSettings:
+    """Read the serving settings from the environment (``environ`` defaults to ``os.environ``)."""
+    workers = _env("WEB_CONCURRENCY", environ)
+    port = _positive("PORT", DEFAULT_PORT, environ)
+    if port > 65535:
+        raise UsageError(f"PORT={port} is not a TCP port", hint="give a port between 1 and 65535, e.g. PORT=8080")
+    return ServeSettings(
+        host=_env("NB2SERVICE_HOST", environ) or "127.0.0.1",
+        port=port,
+        workers=_positive("WEB_CONCURRENCY", 1, environ) if workers is not None else None,
+        model_name=_env("MODEL_NAME", environ),
+        timeout=_positive("NB2SERVICE_TIMEOUT", DEFAULT_REQUEST_TIMEOUT, environ),
+        graceful_timeout=_positive("NB2SERVICE_GRACEFUL_TIMEOUT", DEFAULT_GRACEFUL_TIMEOUT, environ),
+        max_request_bytes=_positive("NB2SERVICE_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, environ),
+        blas_threads=_positive("NB2SERVICE_BLAS_THREADS", 1, environ),
+        gunicorn_cmd_args=_env("GUNICORN_CMD_ARGS", environ),
+        access_log=_flag("NB2SERVICE_ACCESS_LOG", False, environ),
+        drift=_flag("NB2SERVICE_DRIFT", True, environ),
+        metrics_dir=_env("PROMETHEUS_MULTIPROC_DIR", environ),
+        thread_overrides=tuple((n, _env(n, environ)) for n in THREAD_VARIABLES if _env(n, environ)),
+    )

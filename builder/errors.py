@@ -57,6 +57,10 @@ class NotebookExecutionError(NB2ServiceError):
     """A cell failed, timed out or the kernel died while running the notebook."""
 
     exit_code = 5
+    #: Why the failure looks like library drift (code written for older libraries), or None.
+    drift: str | None = None
+    #: One line: notebook, cell, exception.
+    headline: str = ""
 
 
 class ModelNotFound(NB2ServiceError):

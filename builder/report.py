@@ -62,6 +62,18 @@ def dependency_lines(deps: dict) -> list[str]:
     return lines or ["(none declared or imported)"]
 
 
+def resolution_lines(deps: dict) -> list[str]:
+    """Which date the versions were resolved as of and why, and every change to what was declared."""
+    res = deps.get("resolution") or {}
+    lines = [f"as of {res.get('as_of') or 'this interpreter'}: {res.get('as_of_reason', '')}"]
+    lines += [f"changed {c['requirement']} -> {c['now']}: {c['why']}" for c in res.get("changes", [])]
+    lines += [f"note {n['name']}: {n['reason']}" for n in deps.get("notes", []) if "malformed" in n["reason"]
+              or "renamed" in n["reason"]]
+    if deps.get("retried"):
+        lines.append(f"retried after {deps['retried']['first_failure']} ({deps['retried']['drift']})")
+    return lines
+
+
 def block(title: str, items: list[str], limit: int = 12) -> list[str]:
     head = f"  {title:<13}"
     if not items:

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import tempfile
@@ -23,13 +24,14 @@ from pathlib import Path
 
 from ..config import BuildSettings
 from ..deps import plan_dependencies
-from ..errors import UsageError
-from ..report import Reporter, block, dependency_lines, describe_input
+from ..errors import NotebookExecutionError, UsageError
+from ..report import Reporter, block, dependency_lines, describe_input, resolution_lines
 from .choose import choose_notebooks
-from .environment import RUNTIME_REQUIREMENTS, prepare_environment
+from .environment import RUNTIME_REQUIREMENTS, BuildEnvironment, prepare_environment
 from .execute import NotebookRun, run_notebooks
 from .package import publish, staging_dir, verify_in_fresh_process, write_artifact
 from .parse import parse_notebook
+from .resolve import AsOf, choose_as_of, notebook_commit_date, parse_as_of
 
 
 @dataclass
@@ -66,14 +68,54 @@ def plan(src: Path, settings: BuildSettings, reporter: Reporter) -> Plan:
 
 
 def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Reporter) -> dict:
-    """Build ``src`` into a verified artifact at ``out``; return the metadata written."""
+    """Build ``src`` into a verified artifact at ``out``; return the metadata written.
+
+    When a cell fails in a way library drift explains and the versions were not given explicitly,
+    the environment is rebuilt as of the notebook's date (or a year before the date already used)
+    and the notebooks run again, once.
+    """
     the_plan = plan(src, settings, reporter)
-    repo, runs = the_plan.repo, the_plan.runs
+    repo = the_plan.repo
     out = (out or repo / ".nb2service" / "artifact").resolve()
     if out == repo or out in repo.parents:
         raise UsageError(f"-o {out}: the artifact would replace the source repo", hint="choose an empty folder")
+    requested = parse_as_of(settings.as_of)
+    lines = the_plan.dependencies.lines()
+    as_of = choose_as_of(requested, repo, [r.path for r in the_plan.runs], lines)
+    try:
+        return _build_once(the_plan, out, settings, as_of, reporter, retried=None)
+    except NotebookExecutionError as failure:
+        older = _retry_as_of(failure, as_of, requested, settings, the_plan)
+        if older is None:
+            raise
+        reporter.log(f"WARNING: {failure.headline}\n    this looks like library drift ({failure.drift}); "
+                     f"rebuilding the environment as of {older.date} and running again, once")
+        fresh = Plan(repo, [NotebookRun(r.path, parse_notebook(r.path, repo)) for r in the_plan.runs],
+                     the_plan.dependencies)
+        return _build_once(fresh, out, settings, older, reporter,
+                           retried={"first_failure": failure.headline, "drift": failure.drift,
+                                    "first_as_of": as_of.date.isoformat() if as_of.date else "latest"})
+
+
+def _retry_as_of(failure: NotebookExecutionError, as_of: AsOf, requested, settings: BuildSettings,
+                 the_plan: Plan) -> AsOf | None:
+    if not failure.drift or requested is not None or not settings.install:
+        return None
+    if as_of.date is not None:
+        older = as_of.date - dt.timedelta(days=365)
+        return AsOf(older, f"a retry one year before {as_of.date.isoformat()}: {failure.drift}")
+    committed = notebook_commit_date(the_plan.repo, [r.path for r in the_plan.runs])
+    if committed is None:
+        return None
+    return AsOf(committed[0], f"a retry as of the notebook's last commit ({committed[0].isoformat()}): {failure.drift}")
+
+
+def _build_once(the_plan: Plan, out: Path, settings: BuildSettings, as_of: AsOf, reporter: Reporter,
+                retried: dict | None) -> dict:
+    repo, runs = the_plan.repo, the_plan.runs
     with reporter.stage("prepare the environment"):
-        env = prepare_environment(the_plan.dependencies.lines(), settings, log=reporter.log)
+        reporter.log(f"    versions as of {as_of.date or 'today'}: {as_of.reason}")
+        env = prepare_environment(the_plan.dependencies.lines(), settings, as_of, log=reporter.log)
         reporter.log(f"    {'reused' if env.reused else 'made'} {env.root or env.python}")
     staging = staging_dir(out)
     work = Path(tempfile.mkdtemp(prefix="nb2service-build-"))
@@ -82,7 +124,8 @@ def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Report
             result = run_notebooks(runs, repo, env, settings, staging, work, log=reporter.log)
             reporter.log(f"    model: {result.harvest['model']['variable']} ({result.harvest['model']['reason']})")
         with reporter.stage("write and verify the artifact"):
-            meta = write_artifact(staging, repo, result, env, the_plan.dependencies.to_json(), model_name(runs[0].path))
+            dependencies = {**the_plan.dependencies.to_json(), "resolution": env.resolution_json(), "retried": retried}
+            meta = write_artifact(staging, repo, result, env, dependencies, model_name(runs[0].path))
             verdict = verify_in_fresh_process(staging, env, result.expected_path)
             reporter.log(f"    reloaded in a fresh process: {verdict['rows']} rows predicted identically")
             publish(staging, out)
@@ -105,6 +148,7 @@ def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
         *block("notebooks", [f"{n['path']} ({n['cells_run']} cells run, {n['cells_skipped']} skipped, {n['seconds']} s)"
                              for n in meta["notebooks"]]),
         *block("dependencies", dependency_lines(meta["dependencies"])),
+        *block("versions", resolution_lines(meta["dependencies"])),
         *block("environment", [f"{meta['environment']['path'] or meta['environment']['python']}"
                                f" ({'reused' if meta['environment']['reused'] else 'new'})"]),
         *block("model", [f"{model['variable']}: {model['class']}", f"chosen as {model['reason']}",

@@ -25,12 +25,13 @@ from pathlib import Path
 from .. import __version__
 from ..config import BuildSettings, IndexSettings, process_environment
 from ..errors import DependencyError
+from .resolve import AsOf, Resolution, resolve
 
 #: What every build environment needs besides the notebook's own dependencies: a kernel to run the
 #: notebook in, and the serving runtime. Lower bounds are the oldest versions tested.
 RUNTIME_REQUIREMENTS = (
     "ipykernel>=6.25",
-    "joblib>=1.3",
+    "joblib",  # any version: a dated scikit-learn stack pins its own
     "flask>=3.0",
     "gunicorn>=22.0",
     "prometheus-client>=0.20",
@@ -38,6 +39,8 @@ RUNTIME_REQUIREMENTS = (
 )
 
 MARKER = "nb2service-env.json"
+#: Bumped whenever the way versions are chosen changes, so cached environments are made again.
+RESOLVER_VERSION = 2
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../builder
 
 
@@ -50,16 +53,25 @@ class BuildEnvironment:
     key: str
     reused: bool
     lib: Path  # a folder to put on PYTHONPATH to import ``builder`` in this environment
+    resolution: "Resolution | None" = None  # what was installed and why; None with --no-install
 
     def describe(self) -> dict:
         return {"python": str(self.python), "path": str(self.root) if self.root else None,
                 "lib": str(self.lib), "key": self.key, "reused": self.reused}
 
+    def resolution_json(self) -> dict:
+        if self.resolution is None:
+            return {"as_of": None, "as_of_reason": "--no-install: the interpreter nb2service runs in",
+                    "moved_forward_from": None, "installed": [], "changes": []}
+        return self.resolution.to_json()
 
-def environment_key(lines: list[str], index: IndexSettings) -> str:
+
+def environment_key(lines: list[str], index: IndexSettings, as_of: AsOf | None = None) -> str:
     """The cache key: changes whenever the environment's contents could change."""
     material = {
         "requirements": sorted(lines),
+        "as_of": as_of.date.isoformat() if as_of and as_of.date else "latest",
+        "resolver": RESOLVER_VERSION,
         "runtime": list(RUNTIME_REQUIREMENTS),
         "python": platform.python_version(),
         "implementation": sys.implementation.cache_tag,
@@ -68,29 +80,45 @@ def environment_key(lines: list[str], index: IndexSettings) -> str:
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
-def prepare_environment(lines: list[str], settings: BuildSettings, log=print) -> BuildEnvironment:
-    """Return a ready environment holding ``lines`` and the runtime, creating it when needed."""
-    key = environment_key(lines, settings.index)
+def prepare_environment(lines: list[str], settings: BuildSettings, as_of: AsOf | None = None,
+                        log=print) -> BuildEnvironment:
+    """Return a ready environment holding ``lines`` (resolved as of ``as_of``) and the runtime,
+    creating it when needed."""
+    as_of = as_of or AsOf(None, "latest")
+    key = environment_key(lines, settings.index, as_of)
     if not settings.install:
         return BuildEnvironment(Path(sys.executable), None, key, True, PACKAGE_DIR.parent)
     root = settings.env_path or settings.cache_dir / "envs" / key[:20]
     root.parent.mkdir(parents=True, exist_ok=True)
     with open(root.parent / f".{root.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        reused = _is_complete(root, key)
-        if not reused:
-            _create(root, [*lines, *RUNTIME_REQUIREMENTS], settings.index, log,
+        marker = _marker(root, key)
+        reused = marker is not None
+        if reused:
+            resolution = Resolution.from_json(marker["resolution"])
+        else:
+            uv = find_uv()
+            if uv:
+                resolution = resolve(lines, as_of, uv, sys.executable, settings.index, log)
+            else:
+                resolution = Resolution(list(lines), AsOf(None, "uv is not available: pip, today's releases"))
+            _create(root, [*resolution.lines, *RUNTIME_REQUIREMENTS], settings.index, log,
                     keep_existing=settings.env_path is not None)
-            (root / MARKER).write_text(json.dumps({"key": key, "nb2service": __version__}))
+            (root / MARKER).write_text(json.dumps({"key": key, "nb2service": __version__,
+                                                   "resolution": resolution.to_json()}))
         lib = _install_package_copy(root)
-    return BuildEnvironment(root / "bin" / "python", root, key, reused, lib)
+    return BuildEnvironment(root / "bin" / "python", root, key, reused, lib, resolution)
 
 
-def _is_complete(root: Path, key: str) -> bool:
+def _marker(root: Path, key: str) -> dict | None:
+    """The environment's marker when the environment is complete and made for ``key``."""
     try:
-        return json.loads((root / MARKER).read_text())["key"] == key and (root / "bin" / "python").exists()
-    except (OSError, ValueError, KeyError):
-        return False
+        marker = json.loads((root / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    if marker.get("key") != key or "resolution" not in marker or not (root / "bin" / "python").exists():
+        return None
+    return marker
 
 
 def _create(root: Path, lines: list[str], index: IndexSettings, log, *, keep_existing: bool) -> None:
@@ -103,12 +131,12 @@ def _create(root: Path, lines: list[str], index: IndexSettings, log, *, keep_exi
     if uv:
         if not python.exists():
             _run([uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(root)], "create the environment")
-        cmd = [uv, "pip", "install", "--python", str(python), *_index_args(index, "--allow-insecure-host")]
+        cmd = [uv, "pip", "install", "--python", str(python), *index.installer_args("--allow-insecure-host")]
     else:
         if not python.exists():
             _run([sys.executable, "-m", "venv", str(root)], "create the environment")
         cmd = [str(python), "-m", "pip", "install", "--no-input", "--disable-pip-version-check",
-               *_index_args(index, "--trusted-host")]
+               *index.installer_args("--trusted-host")]
     reqfile = root / "nb2service-requirements.txt"
     reqfile.write_text("\n".join(lines) + "\n")
     log(f"installing {len(lines)} requirements with {'uv' if uv else 'pip'} into {root}")
@@ -123,16 +151,6 @@ def find_uv() -> str | None:
         return find_uv_bin()
     except (ImportError, FileNotFoundError):
         return shutil.which("uv")
-
-
-def _index_args(index: IndexSettings, trusted_flag: str) -> list[str]:
-    """pip's index settings as installer options (uv spells --trusted-host --allow-insecure-host)."""
-    args = ["--index-url", index.index_url] if index.index_url else []
-    for url in index.extra_index_urls:
-        args += ["--extra-index-url", url]
-    for host in index.trusted_hosts:
-        args += [trusted_flag, host]
-    return args
 
 
 def _run(cmd: list[str], what: str, lines: list[str] | None = None) -> None:

@@ -24,6 +24,7 @@ from nbclient.util import run_sync
 
 from .. import errors
 from ..config import BuildSettings, process_environment
+from .drift import drift_suspect
 from .environment import BuildEnvironment
 
 SKIP_TAGS = {"skip", "nb2service-skip"}
@@ -118,22 +119,26 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
                 f"{_first_lines(cell)}"
             ) from None
         except CellExecutionError as exc:
-            raise errors.NotebookExecutionError(_cell_failure(rel, index, cell, exc)) from None
+            raise _cell_failure(rel, index, cell, exc) from None
         run.cells_run += 1
     run.seconds = time.monotonic() - started
     log(f"    {rel}: {run.cells_run} cells run, {run.cells_skipped} skipped, {run.seconds:.1f} s")
 
 
-def _cell_failure(rel: Path, index: int, cell, exc: CellExecutionError) -> str:
+def _cell_failure(rel: Path, index: int, cell, exc: CellExecutionError) -> errors.NotebookExecutionError:
     error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
     if error is not None:
         trace = ANSI.sub("", "\n".join(error.get("traceback", [])))
-        headline = f"{error.get('ename')}: {error.get('evalue')}"
+        ename, evalue = error.get("ename", ""), error.get("evalue", "")
     else:
         trace = ANSI.sub("", str(exc))
-        headline = f"{exc.ename}: {exc.evalue}"
-    trace = "\n".join("    " + line for line in trace.strip().splitlines()[-60:])
-    return f"{rel}, cell {index + 1} failed: {headline}\n{_first_lines(cell)}\n  traceback:\n{trace}"
+        ename, evalue = exc.ename, exc.evalue
+    shown = "\n".join("    " + line for line in trace.strip().splitlines()[-60:])
+    failure = errors.NotebookExecutionError(
+        f"{rel}, cell {index + 1} failed: {ename}: {evalue}\n{_first_lines(cell)}\n  traceback:\n{shown}")
+    failure.drift = drift_suspect(ename, evalue, trace)
+    failure.headline = f"{rel}, cell {index + 1}: {ename}: {evalue}"
+    return failure
 
 
 def _first_lines(cell, n: int = 3) -> str:

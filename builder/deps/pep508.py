@@ -77,8 +77,13 @@ def parse_requirement(text: str, *, source: str, kind: str, where: str) -> Found
     try:
         req = Pep508(text)
     except InvalidRequirement as err:
-        raise DependencyError(f"{where}: {text!r} is not a valid requirement ({err})",
-                              hint="write it as NAME, NAME==VERSION, NAME>=VERSION or NAME @ URL") from None
+        name = _leading_name(text)
+        if name is None:
+            raise DependencyError(f"{where}: {text!r} is not a valid requirement ({err})",
+                                  hint="write it as NAME, NAME==VERSION, NAME>=VERSION or NAME @ URL") from None
+        req = Pep508(name)
+        found.note(name, source, f"malformed pin {text!r} at {where} ({err}); installing {name} without it "
+                                 "(resolved as of the notebook's date when one is known)")
     if req.url and req.url.lower().startswith("file:"):
         found.note(req.name, source, f"local file URL {req.url!r} dropped (pip freeze in a conda "
                                      "environment writes these); installing it by name, unpinned")
@@ -94,3 +99,14 @@ def parse_requirement(text: str, *, source: str, kind: str, where: str) -> Found
         req.url = None
     found.requirements.append(Requirement(name, str(req), source, kind))
     return found
+
+
+def _leading_name(text: str) -> str | None:
+    """The distribution name a malformed pin starts with (``numpy`` in ``numpy==1.26.``), if any."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]|[A-Za-z0-9])\s*(?:[=<>!~;\[]|$)", text)
+    if match is None:
+        return None
+    try:
+        return Pep508(match.group(1)).name
+    except InvalidRequirement:
+        return None

@@ -19,7 +19,7 @@ def test_pip_index_variables_are_read_and_passed_to_uv(monkeypatch):
     monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://a.example/simple https://b.example/simple")
     monkeypatch.setenv("PIP_TRUSTED_HOST", "mirror.example")
     index = build_settings().index
-    assert environment._index_args(index, "--allow-insecure-host") == [
+    assert index.installer_args("--allow-insecure-host") == [
         "--index-url", "https://mirror.example/simple", "--extra-index-url", "https://a.example/simple",
         "--extra-index-url", "https://b.example/simple", "--allow-insecure-host", "mirror.example"]
 

@@ -87,7 +87,15 @@ def test_invalid_yaml_names_the_file_and_line(write, plan):
         plan("x = 1")
 
 
-def test_a_malformed_pip_entry_names_the_file(write, plan):
+def test_a_malformed_pip_entry_is_installed_unpinned_with_a_note_naming_the_file(write, plan):
     write("environment.yml", "dependencies:\n  - pip:\n    - numpy\n    - pandas===\n")
-    with pytest.raises(DependencyError, match=r"^environment\.yml, pip entry 2: 'pandas===' is not a valid"):
+    result = plan("x = 1")
+    assert "pandas" in result.lines()
+    assert any("malformed pin 'pandas==='" in n.reason and "environment.yml, pip entry 2" in n.reason
+               for n in result.notes)
+
+
+def test_a_pip_entry_with_no_name_is_an_error_naming_the_file(write, plan):
+    write("environment.yml", "dependencies:\n  - pip:\n    - numpy\n    - ===1.0\n")
+    with pytest.raises(DependencyError, match=r"^environment\.yml, pip entry 2: '===1.0' is not a valid"):
         plan("x = 1")

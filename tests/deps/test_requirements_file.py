@@ -98,11 +98,20 @@ def test_urls_and_name_at_url_are_kept_as_written(write, plan):
     assert [r.name for r in result.requirements] == ["mylib", "tool", "other-pkg"]
 
 
-def test_a_malformed_line_raises_an_error_naming_file_line_and_text(write, plan):
-    write("requirements.txt", "pandas\n\nscikit-learn=>1.3\n")
+def test_a_malformed_pin_is_reported_and_the_package_installed_without_it(write, plan):
+    write("requirements.txt", "pandas\n\nscikit-learn=>1.3\nnumpy==1.26.\n")
+    result = plan("x = 1")
+    assert result.lines() == ["pandas", "scikit-learn", "numpy"]
+    reasons = [n.reason for n in result.notes]
+    assert any(r.startswith("malformed pin 'scikit-learn=>1.3' at requirements.txt:3") for r in reasons)
+    assert any(r.startswith("malformed pin 'numpy==1.26.' at requirements.txt:4") for r in reasons)
+
+
+def test_a_line_with_no_package_name_raises_an_error_naming_file_line_and_text(write, plan):
+    write("requirements.txt", "pandas\n\n>=1.3\n")
     with pytest.raises(DependencyError) as caught:
         plan("x = 1")
-    assert str(caught.value).startswith("requirements.txt:3: 'scikit-learn=>1.3' is not a valid requirement")
+    assert str(caught.value).startswith("requirements.txt:3: '>=1.3' is not a valid requirement")
 
 
 def test_hash_options_are_dropped_with_a_note(write, plan):

@@ -1,0 +1,240 @@
+"""Stage 3a: decide which versions to install: as of when the notebook was written, with broken
+pins repaired.
+
+A notebook written in early 2023 ran with the pandas and scikit-learn of early 2023; today's
+releases have removed or changed what it calls. So when the repo does not pin every dependency,
+nb2service resolves them as of a date (uv's ``--exclude-newer``):
+
+- ``--as-of DATE|latest`` (env ``NB2SERVICE_AS_OF``) when given;
+- else, when every requirement is pinned exactly, no date is needed (latest of nothing);
+- else the date of the last git commit that touched the notebook(s);
+- else today's releases.
+
+Compiled packages (numpy, scipy, pandas, scikit-learn...) are taken as wheels only; when no stack
+with wheels for this Python existed at the date, the date moves forward to the first one that has
+them, and the summary says so. A pin to a version that was never released (or has no wheel for
+this Python) is reported and replaced by the date-aware resolution of that package. The result is
+a list of exact pins for the direct requirements and the scientific stack; the rest resolves
+freely alongside nb2service's runtime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from ..config import IndexSettings, process_environment
+from ..errors import DependencyError, UsageError
+
+#: Packages with compiled code whose old releases would be built from source without wheels, and
+#: whose versions decide whether old notebook code runs: always pinned from the dated resolution.
+STACK = frozenset({
+    "numpy", "scipy", "pandas", "scikit-learn", "matplotlib", "seaborn", "statsmodels", "xgboost", "lightgbm",
+    "catboost", "imbalanced-learn", "joblib", "threadpoolctl", "pyarrow", "contourpy", "kiwisolver", "pillow",
+})
+MAX_REPAIRS = 8
+NO_VERSION = re.compile(r"(?:no version of|no versions of|there is no version of)\s+([A-Za-z0-9._-]+)\s*([<>=!~][^\s,]*)?",
+                        re.IGNORECASE)
+NO_WHEELS = re.compile(r"([A-Za-z0-9._-]+)==([^\s]+) has no (?:usable )?wheels", re.IGNORECASE)
+UNSATISFIABLE = re.compile(r"you require ([A-Za-z0-9._-]+)([<>=!~][^\s,]*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class AsOf:
+    date: dt.date | None
+    reason: str
+
+
+@dataclass
+class Resolution:
+    """What to install, and every change made to what the repo declared."""
+
+    lines: list[str]
+    as_of: AsOf
+    changes: list[dict] = field(default_factory=list)
+    moved_forward_from: str | None = None
+
+    def to_json(self) -> dict:
+        return {"as_of": self.as_of.date.isoformat() if self.as_of.date else "latest",
+                "as_of_reason": self.as_of.reason, "moved_forward_from": self.moved_forward_from,
+                "installed": self.lines, "changes": self.changes}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Resolution":
+        date = None if data["as_of"] == "latest" else dt.date.fromisoformat(data["as_of"])
+        return cls(data["installed"], AsOf(date, data["as_of_reason"]), data["changes"], data["moved_forward_from"])
+
+
+def parse_as_of(text: str | None) -> dt.date | str | None:
+    """``latest``, an ISO date, or None (decide from the repo); anything else is a usage error."""
+    if text is None or text == "latest":
+        return text
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"as-of {text!r} is neither a date (YYYY-MM-DD) nor 'latest'",
+                         hint="e.g. --as-of 2023-01-15 or NB2SERVICE_AS_OF=latest") from None
+
+
+def choose_as_of(setting: dt.date | str | None, repo: Path, notebooks: list[Path], lines: list[str]) -> AsOf:
+    if setting == "latest":
+        return AsOf(None, "--as-of latest: today's releases")
+    if isinstance(setting, dt.date):
+        return AsOf(setting, "--as-of / NB2SERVICE_AS_OF")
+    if lines and all(_exactly_pinned(line) for line in lines):
+        return AsOf(None, "every dependency is pinned exactly")
+    committed = notebook_commit_date(repo, notebooks)
+    if committed is not None:
+        date, sha, name = committed
+        return AsOf(date, f"the last git commit that touched {name} ({sha[:10]}, {date.isoformat()})")
+    return AsOf(None, "no git history for the notebook and no --as-of: today's releases")
+
+
+def notebook_commit_date(repo: Path, notebooks: list[Path]) -> tuple[dt.date, str, str] | None:
+    """The newest last-commit date among ``notebooks``: (date, commit, notebook name)."""
+    newest = None
+    for nb in notebooks:
+        try:
+            out = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%H %cI", "--", str(nb)],
+                                 capture_output=True, text=True)
+        except FileNotFoundError:
+            return None
+        if out.returncode != 0 or not out.stdout.strip():
+            continue
+        sha, stamp = out.stdout.split()
+        date = dt.datetime.fromisoformat(stamp).astimezone(dt.timezone.utc).date()
+        if newest is None or date > newest[0]:
+            newest = (date, sha, nb.name)
+    return newest
+
+
+def resolve(lines: list[str], as_of: AsOf, uv: str, python: str, index: IndexSettings, log=print) -> Resolution:
+    """Compile ``lines`` as of ``as_of`` (repairing broken pins, moving the date forward when no
+    wheels existed) and return the exact pins to install."""
+    current = list(lines)
+    changes: list[dict] = []
+    date = as_of.date
+    moved_from = None
+    today = dt.date.today()
+    for _ in range(200):
+        ok, output = _compile(current, date, uv, python, index)
+        if ok:
+            pins = _pins(output)
+            resolution = Resolution(_install_lines(current, pins), as_of, changes, moved_from)
+            if moved_from:
+                resolution.as_of = AsOf(date, f"{as_of.reason}; moved forward from {moved_from}: no wheels "
+                                              f"for this Python before {date.isoformat()}")
+            return resolution
+        culprit = _broken_pin(output, current)
+        if culprit is not None and len(changes) < MAX_REPAIRS:
+            index_of, name, why = culprit
+            changes.append({"requirement": current[index_of], "now": name, "why": why})
+            log(f"    WARNING: {current[index_of]}: {why}; resolving {name} "
+                f"{'as of ' + date.isoformat() if date else 'at its latest release'} instead")
+            current[index_of] = name
+            continue
+        if date is not None and date < today and moved_from is None:
+            moved_from = date.isoformat()
+            date = _first_resolvable_date(current, date, today, uv, python, index)
+            continue
+        tail = "\n    ".join(output.strip().splitlines()[-20:])
+        raise DependencyError(f"the notebook's dependencies cannot be resolved:\n    {tail}",
+                              hint="fix the pin the resolver names (requirements.txt, %pip lines), or try --as-of latest")
+    raise DependencyError("the notebook's dependencies cannot be resolved (gave up after 200 attempts)")
+
+
+def _first_resolvable_date(lines: list[str], failing: dt.date, today: dt.date, uv: str, python: str,
+                           index: IndexSettings) -> dt.date:
+    """The earliest date after ``failing`` at which ``lines`` resolve (to the day, by bisection;
+    resolvability only grows with time as wheels are published)."""
+    lo, hi = failing, today
+    while (hi - lo).days > 1:
+        mid = lo + (hi - lo) / 2
+        if _compile(lines, mid, uv, python, index)[0]:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _compile(lines: list[str], date: dt.date | None, uv: str, python: str, index: IndexSettings) -> tuple[bool, str]:
+    if not lines:
+        return True, ""
+    cmd = [uv, "pip", "compile", "-", "--python", python, "--no-header", "--no-annotate", "--quiet"]
+    for name in sorted(STACK):
+        cmd += ["--only-binary", name]
+    if date is not None:
+        cmd += ["--exclude-newer", (date + dt.timedelta(days=1)).isoformat()]
+        # an exact pin is the repo's own claim: honoured even when released after the date
+        tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+        for line in lines:
+            if _exactly_pinned(line) and not Requirement(line).url:
+                cmd += ["--exclude-newer-package", f"{canonicalize_name(Requirement(line).name)}={tomorrow}"]
+    cmd += index.installer_args("--allow-insecure-host")
+    env = process_environment()
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run(cmd, input="\n".join(lines) + "\n", capture_output=True, text=True, env=env)
+    return proc.returncode == 0, proc.stdout if proc.returncode == 0 else proc.stderr + proc.stdout
+
+
+def _pins(output: str) -> dict[str, str]:
+    pins = {}
+    for line in output.splitlines():
+        line = line.strip()
+        if "==" in line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name.split("[")[0])] = version.split(";")[0].strip()
+    return pins
+
+
+def _install_lines(lines: list[str], pins: dict[str, str]) -> list[str]:
+    """Exact pins for the direct requirements and the stack; URL requirements as given."""
+    direct = set()
+    out = []
+    for line in lines:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            out.append(line)
+            continue
+        name = canonicalize_name(req.name)
+        direct.add(name)
+        if req.url or name not in pins:
+            out.append(line)
+        else:
+            extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+            marker = f"; {req.marker}" if req.marker else ""
+            out.append(f"{name}{extras}=={pins[name]}{marker}")
+    out += [f"{name}=={version}" for name, version in sorted(pins.items()) if name in STACK and name not in direct]
+    return out
+
+
+def _broken_pin(output: str, lines: list[str]) -> tuple[int, str, str] | None:
+    """Find the declared pin the resolver refused: (its index, its bare name, why)."""
+    candidates = [(m.group(1), "was never released, or has no wheel for this Python") for m in NO_VERSION.finditer(output)]
+    candidates += [(m.group(1), "has no wheel for this Python") for m in NO_WHEELS.finditer(output)]
+    candidates += [(m.group(1), "conflicts with the other requirements") for m in UNSATISFIABLE.finditer(output)]
+    for name, why in candidates:
+        wanted = canonicalize_name(name)
+        for i, line in enumerate(lines):
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(req.name) == wanted and (req.specifier or req.url):
+                return i, canonicalize_name(req.name), why
+    return None
+
+
+def _exactly_pinned(line: str) -> bool:
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return False
+    return bool(req.url) or any(spec.operator in ("==", "===") and "*" not in spec.version for spec in req.specifier)
