@@ -27,7 +27,7 @@ from ..deps import plan_dependencies
 from ..errors import NotebookExecutionError, UsageError
 from ..report import Reporter, block, dependency_lines, describe_input, resolution_lines
 from .choose import choose_notebooks
-from .environment import RUNTIME_REQUIREMENTS, BuildEnvironment, prepare_environment
+from .environment import RUNTIME_REQUIREMENTS, prepare_environment
 from .execute import NotebookRun, run_notebooks
 from .package import publish, staging_dir, verify_in_fresh_process, write_artifact
 from .parse import parse_notebook

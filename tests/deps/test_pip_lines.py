@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from builder.errors import DependencyError
 
 
 @pytest.mark.parametrize(("cell", "lines", "source"), [

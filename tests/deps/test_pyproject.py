@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from builder.deps.pyproject import poetry_to_pep440
-from builder.errors import DependencyError
 
 
 def test_pep621_dependencies_are_read(write, plan):
