@@ -28,6 +28,7 @@ from .drift import drift_suspect
 from .environment import BuildEnvironment
 
 SKIP_TAGS = {"skip", "nb2service-skip"}
+MODEL_SUFFIXES = {".joblib", ".jbl", ".pkl", ".pickle", ".sav", ".model"}
 KERNEL_NAME = "nb2service"
 KERNEL_PACKAGE = "_nb2service_kernel"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -82,6 +83,7 @@ def _run_all(client: NotebookClient, runs: list[NotebookRun], repo: Path, settin
     _silent(client, f"import sys as _s; _s.path.insert(0, {str(kernel_lib)!r}); "
             f"from {KERNEL_PACKAGE} import tracker as _t; _s.path.remove({str(kernel_lib)!r}); "
             "_t.install(get_ipython()); del _s, _t")
+    before = model_files(repo)
     stage_files = []
     for i, run in enumerate(runs):
         _run_one(client, run, repo, settings, log)
@@ -89,8 +91,11 @@ def _run_all(client: NotebookClient, runs: list[NotebookRun], repo: Path, settin
             kept = work / f"stage-{i}.pkl"
             shutil.move(str(save_path), kept)
             stage_files.append(str(kept))
+    after = model_files(repo)
+    written = sorted((p for p in after if before.get(p) != after[p]), key=lambda p: after[p])
     config = {"out": str(staging), "work": str(work), "explicit": settings.model_variable,
-              "stage_files": stage_files, "examples": settings.examples}
+              "stage_files": stage_files, "examples": settings.examples,
+              "written_files": [[str(p.relative_to(repo)), str(p)] for p in written]}
     _silent(client, f"from {KERNEL_PACKAGE}.harvest import harvest as _h; "
             f"_h(get_ipython().user_ns, __import__('json').loads({json.dumps(config)!r})); del _h")
     return stage_files
@@ -139,6 +144,16 @@ def _cell_failure(rel: Path, index: int, cell, exc: CellExecutionError) -> error
     failure.drift = drift_suspect(ename, evalue, trace)
     failure.headline = f"{rel}, cell {index + 1}: {ename}: {evalue}"
     return failure
+
+
+def model_files(repo: Path) -> dict[Path, int]:
+    """Model-like files in the repo (outside hidden folders) and their modification times."""
+    found = {}
+    for path in repo.rglob("*"):
+        if path.suffix.lower() in MODEL_SUFFIXES and path.is_file():
+            if not any(part.startswith(".") for part in path.relative_to(repo).parts):
+                found[path] = path.stat().st_mtime_ns
+    return found
 
 
 def _first_lines(cell, n: int = 3) -> str:

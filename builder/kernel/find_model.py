@@ -1,9 +1,18 @@
 """Stage 5: find the model the notebook trained, with no edits to the notebook.
 
-Order: an explicit choice (``--model-variable`` / ``MODEL_VARIABLE``); the file(s) the notebook
-wrote to ``S2I_PIPELINE_STAGE_SAVE_FILE`` (nachlass: several are chained into a Pipeline); else the
-fitted estimators in the kernel's namespace: a variable named ``model`` first, else the most
-recently fitted, where a Pipeline wins over its own steps and a search over its best estimator.
+In order, each step explained in the build summary:
+
+1. an explicit choice (``--model-variable`` / ``MODEL_VARIABLE``, a name or an expression);
+2. the file(s) the notebook wrote to ``S2I_PIPELINE_STAGE_SAVE_FILE`` (nachlass: several are chained
+   into a Pipeline);
+3. the model the notebook saved to disk during the run (``joblib.dump``/``pickle.dump``; the
+   estimator inside a saved dict/tuple "bundle");
+4. a fitted search (GridSearchCV...), served through its best estimator;
+5. a conventional name: ``model``, ``final_model``, ``best_model``, ``pipeline``, ``clf``;
+6. the most recently fitted estimator.
+
+Candidates are the fitted estimators among the kernel's variables, also inside dicts, lists and
+tuples; a Pipeline wins over its own steps and a search over its best estimator.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from . import tracker
 from .estimators import candidates, components, is_fitted_estimator
 
 HOW_TO_PICK = "name the model with --model-variable NAME or MODEL_VARIABLE=NAME"
+CONVENTIONAL_NAMES = ("model", "final_model", "best_model", "pipeline", "clf")
 
 
 class KernelSideError(Exception):
@@ -33,7 +43,10 @@ class Choice:
     candidates: list[str]
 
 
-def choose_model(namespace: dict, explicit: str | None = None, saved: list | None = None) -> Choice:
+def choose_model(namespace: dict, explicit: str | None = None, saved: list | None = None,
+                 written: list[tuple[str, Any]] | None = None) -> Choice:
+    """``saved``: nachlass stages, in order; ``written``: ``(path, loaded object)`` for each model
+    file the notebook wrote during the run, oldest first."""
     found = list(candidates(namespace))
     labels = [label for label, _ in found]
     if explicit:
@@ -41,6 +54,10 @@ def choose_model(namespace: dict, explicit: str | None = None, saved: list | Non
     if saved:
         return Choice(_chain(saved), "S2I_PIPELINE_STAGE_SAVE_FILE",
                       f"saved by the notebook to S2I_PIPELINE_STAGE_SAVE_FILE ({len(saved)} stage(s))", labels)
+    on_disk = _written_models(written or [])
+    if on_disk:
+        label, est = on_disk[-1]
+        return Choice(*_unwrap(est, label, "the model the notebook saved to disk during the run"), labels)
     if not found:
         raise KernelSideError(
             "ModelNotFound",
@@ -49,22 +66,48 @@ def choose_model(namespace: dict, explicit: str | None = None, saved: list | Non
             "keep the trained model in a variable (e.g. `model`), or save it to the path in S2I_PIPELINE_STAGE_SAVE_FILE",
         )
     top = _outermost(found)
-    named = [(label, est) for label, est in top if label == "model"]
-    if named:
-        label, est = named[0]
-        return Choice(*_unwrap(est, label, "the variable named 'model'"), labels)
-    latest = max(tracker.fitted_in(est) for _, est in top)
-    newest = _unique([(label, est) for label, est in top if tracker.fitted_in(est) == latest])
+    searches = [(label, est) for label, est in top if _is_search(est)]
+    if searches:
+        label, est = _most_recent(searches, "fitted searches")
+        return Choice(*_unwrap(est, label, "a fitted hyper-parameter search"), labels)
+    for name in CONVENTIONAL_NAMES:
+        named = [(label, est) for label, est in top if label == name]
+        if named:
+            return Choice(*_unwrap(named[0][1], name, f"the conventional name '{name}'"), labels)
+    label, est = _most_recent(top, "models")
+    reason = "the only fitted model" if len(_unique(top)) == 1 else "the most recently fitted model"
+    return Choice(*_unwrap(est, label, reason), labels)
+
+
+def _most_recent(pairs: list[tuple[str, Any]], what: str) -> tuple[str, Any]:
+    latest = max(tracker.fitted_in(est) for _, est in pairs)
+    newest = _unique([(label, est) for label, est in pairs if tracker.fitted_in(est) == latest])
     if len(newest) == 1:
-        label, est = newest[0]
-        reason = "the only fitted model" if len(top) == 1 else "the most recently fitted model"
-        return Choice(*_unwrap(est, label, reason), labels)
+        return newest[0]
     listing = ", ".join(f"{label} ({type(est).__name__})" for label, est in newest)
     raise KernelSideError(
         "ModelNotFound",
-        f"{len(newest)} equally plausible models, fitted in the same cell: {listing}",
+        f"{len(newest)} equally plausible {what}, fitted in the same cell: {listing}",
         f"{HOW_TO_PICK}, e.g. MODEL_VARIABLE={newest[0][0]}",
     )
+
+
+def _written_models(written: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """One estimator per model file the notebook wrote, oldest file first: the object itself, or
+    the estimator inside a saved bundle (preferring a conventional key such as 'model')."""
+    found = []
+    for path, obj in written:
+        if isinstance(obj, (dict, list, tuple)):
+            inside = _outermost(list(candidates({"bundle": obj})))
+            inside.sort(key=lambda pair: not any(f"[{name!r}]" in pair[0] for name in CONVENTIONAL_NAMES))
+            found += [(f"saved {path}{label[len('bundle'):]}", est) for label, est in inside[:1]]
+        elif is_fitted_estimator(obj):
+            found.append((f"saved {path}", obj))
+    return found
+
+
+def _is_search(estimator: Any) -> bool:
+    return hasattr(estimator, "cv_results_") and hasattr(estimator, "best_estimator_")
 
 
 def _explicit(namespace: dict, expression: str, labels: list[str]) -> Any:

@@ -39,7 +39,13 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
     import joblib
 
     saved = [_load_stage(p) for p in config.get("stage_files", []) if os.path.exists(p)]
-    choice = choose_model(namespace, config.get("explicit"), saved)
+    written = []
+    for rel, path in config.get("written_files", []):
+        try:
+            written.append((rel, _load_stage(path)))
+        except Exception:  # noqa: BLE001 - not every file the notebook writes is a loadable model
+            continue
+    choice = choose_model(namespace, config.get("explicit"), saved, written)
     model = choice.estimator
     schema, training = infer_schema(model, namespace)
     rows = _rows(training, VERIFY_ROWS)

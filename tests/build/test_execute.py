@@ -128,3 +128,16 @@ def test_the_git_commit_of_the_repo_is_recorded(make_repo, tmp_path):
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     _, meta = run_build(repo, tmp_path)
     assert meta["git"] == {"commit": head, "dirty": False}
+
+
+def test_the_model_the_notebook_saved_is_served_even_when_others_are_fitted_later(make_repo, tmp_path):
+    repo = make_repo({"train.ipynb": notebook(
+        FIT,
+        "import joblib, os\nfrom sklearn.dummy import DummyClassifier\n"
+        "chosen = DummyClassifier(strategy='most_frequent').fit(X_train, y_train)\n"
+        "os.makedirs('models', exist_ok=True)\njoblib.dump({'model': chosen, 'features': 2}, 'models/bundle.joblib')",
+        "comparison = LogisticRegression(C=10).fit(X_train, y_train)")})
+    _, meta = run_build(repo, tmp_path)
+    assert meta["model"]["variable"] == "saved models/bundle.joblib['model']"
+    assert meta["model"]["class"] == "sklearn.dummy.DummyClassifier"
+    assert meta["input_kind"] == "array" and len(meta["inputs"]) == 2

@@ -35,7 +35,7 @@ def run_cells(*cells):
 def test_a_variable_named_model_wins_over_a_later_fit():
     ns = run_cells("model = LogisticRegression().fit(X, y)", "other = DummyClassifier().fit(X, y)")
     choice = choose_model(ns)
-    assert choice.estimator is ns["model"] and "named 'model'" in choice.reason
+    assert choice.estimator is ns["model"] and "conventional name 'model'" in choice.reason
 
 
 def test_the_most_recently_fitted_model_wins():
@@ -93,3 +93,36 @@ def test_saved_pipeline_stages_are_chained_in_order():
     choice = choose_model({}, saved=[scaler, lr])
     assert [name for name, _ in choice.estimator.steps] == ["stage0", "stage1"]
     assert list(choice.estimator.predict(X)) == list(lr.predict(scaler.transform(X)))
+
+
+def test_conventional_names_win_over_a_later_fit_in_their_order():
+    ns = run_cells("best_model = LogisticRegression().fit(X, y)", "clf = LogisticRegression().fit(X, y)",
+                   "scratch = DummyClassifier().fit(X, y)")
+    assert choose_model(ns).label == "best_model"
+
+
+def test_a_fitted_search_wins_over_conventional_names_and_serves_its_best_estimator():
+    ns = run_cells("search = GridSearchCV(LogisticRegression(), {'C': [0.1, 1.0]}, cv=2).fit(X, y)",
+                   "clf = DummyClassifier().fit(X, y)")
+    choice = choose_model(ns)
+    assert choice.label == "search.best_estimator_" and choice.estimator is ns["search"].best_estimator_
+
+
+def test_the_model_saved_to_disk_wins_over_everything_in_the_namespace():
+    ns = run_cells("model = DummyClassifier().fit(X, y)", "saved = LogisticRegression().fit(X, y)")
+    written = [("models/model.joblib", ns["saved"])]
+    choice = choose_model(ns, written=written)
+    assert choice.estimator is ns["saved"] and choice.label == "saved models/model.joblib"
+    assert "saved to disk" in choice.reason
+
+
+def test_the_estimator_inside_a_saved_bundle_is_served():
+    ns = run_cells("lr = LogisticRegression().fit(X, y)")
+    bundle = {"scaler": StandardScaler().fit(X), "model": ns["lr"], "columns": ["a", "b"]}
+    choice = choose_model(ns, written=[("bundle.pkl", bundle), ("notes.pkl", {"accuracy": 0.9})])
+    assert choice.estimator is ns["lr"] and choice.label == "saved bundle.pkl['model']"
+
+
+def test_estimators_inside_namespace_bundles_are_candidates():
+    ns = run_cells("results = {'lr': LogisticRegression().fit(X, y)}")
+    assert choose_model(ns).label == "results['lr']"
