@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 DEMO_OUT ?= build/churn
 
-.PHONY: venv demo build-demo test test-fast clean
+.PHONY: venv demo build-demo test test-fast corpus clean
 
 $(BIN)/nb2service: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,5 +29,30 @@ test: venv
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# Build and serve every real-world corpus repo (tests/corpus/) and print the share that works.
+corpus: venv
+	$(BIN)/python tests/corpus_run.py
+
 clean:
 	rm -rf build .pytest_cache
+
+# ---- the S2I builder image (Dockerfile, s2i/bin/) ------------------------------------------------
+IMAGE ?= localhost/nb2service:latest
+# Empty: the Dockerfile's default (a public Python 3.11 image); tests use a local debootstrap image.
+BASE_IMAGE ?=
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+.PHONY: image base-image test-image
+
+image:
+	@if command -v buildah >/dev/null; then \
+		buildah bud --isolation chroot $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+			$(if $(wildcard $(CA_BUNDLE)),-v $(CA_BUNDLE):$(CA_BUNDLE):ro) -t $(IMAGE) . ; \
+	elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
+		docker build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) . ; \
+	else echo "ERROR: neither buildah nor a running docker found; install buildah" >&2; exit 1; fi
+
+base-image:
+	image/make-base-image.sh localhost/nb2service-base
+
+test-image: venv
+	NB2SERVICE_IMAGE_TESTS=1 $(BIN)/python -m pytest -q -m image tests/image

@@ -15,6 +15,7 @@ from pathlib import Path
 from .errors import UsageError
 
 DEFAULT_CELL_TIMEOUT = 600
+DEFAULT_MAX_OUTPUT_MB = 20
 
 
 def _env(name: str, environ: dict | None = None) -> str | None:
@@ -77,6 +78,7 @@ class BuildSettings:
     index: IndexSettings = IndexSettings()
     #: "latest", an ISO date, or None (decide from the repo's git history).
     as_of: str | None = None
+    max_output_mb: int = DEFAULT_MAX_OUTPUT_MB
 
     def with_options(self, **options) -> "BuildSettings":
         """Return a copy with the command-line options that were given (None means not given)."""
@@ -116,6 +118,7 @@ def build_settings(environ: dict | None = None) -> BuildSettings:
         cache_dir=_cache_home(environ),
         stage_save_file=_env("S2I_PIPELINE_STAGE_SAVE_FILE", environ),
         as_of=_env("NB2SERVICE_AS_OF", environ),
+        max_output_mb=_int("NB2SERVICE_MAX_OUTPUT_MB", DEFAULT_MAX_OUTPUT_MB, environ),
         index=IndexSettings(
             index_url=_env("PIP_INDEX_URL", environ),
             extra_index_urls=tuple((_env("PIP_EXTRA_INDEX_URL", environ) or "").split()),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,26 @@ MODEL_SUFFIXES = {".joblib", ".jbl", ".pkl", ".pickle", ".sav", ".model"}
 KERNEL_NAME = "nb2service"
 KERNEL_PACKAGE = "_nb2service_kernel"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class BoundedOutputClient(NotebookClient):
+    """An nbclient that stops keeping a cell's outputs past ``max_output_bytes`` and remembers it."""
+
+    max_output_bytes = 20 * 1024 * 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.output_bytes: dict[int, int] = {}
+        self.overflowing: set[int] = set()
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+        self.output_bytes[cell_index] = self.output_bytes.get(cell_index, 0) + size
+        if self.output_bytes[cell_index] > self.max_output_bytes:
+            self.overflowing.add(cell_index)
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
 
 @dataclass
@@ -59,8 +80,9 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
     save_file = settings.stage_save_file or str(work / "pipeline-stage.pkl")
     save_path = Path(save_file) if Path(save_file).is_absolute() else cwd / save_file
     km = _kernel_manager(env, work)
-    client = NotebookClient(runs[0].notebook, timeout=settings.cell_timeout, allow_errors=False,
-                            km=km, resources={"metadata": {"path": str(cwd)}})
+    client = BoundedOutputClient(runs[0].notebook, timeout=settings.cell_timeout, allow_errors=False,
+                                 km=km, resources={"metadata": {"path": str(cwd)}})
+    client.max_output_bytes = settings.max_output_mb * 1024 * 1024
     kernel_log = open(work / "kernel.log", "wb")
     try:
         with client.setup_kernel(cleanup_kc=True, cwd=str(cwd), env=_kernel_env(save_file),
@@ -80,9 +102,10 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
 def _run_all(client: NotebookClient, runs: list[NotebookRun], repo: Path, settings: BuildSettings, work: Path,
              save_path: Path, kernel_lib: Path, staging: Path, log) -> list[str]:
     """Install the tracker, run every notebook, then harvest; return the nachlass stage files."""
+    allowed = [str(repo), tempfile.gettempdir(), str(work), str(staging), str(save_path.parent)]
     _silent(client, f"import sys as _s; _s.path.insert(0, {str(kernel_lib)!r}); "
-            f"from {KERNEL_PACKAGE} import tracker as _t; _s.path.remove({str(kernel_lib)!r}); "
-            "_t.install(get_ipython()); del _s, _t")
+            f"from {KERNEL_PACKAGE} import tracker as _t, guard as _g; _s.path.remove({str(kernel_lib)!r}); "
+            f"_t.install(get_ipython()); _g.install({allowed!r}); del _s, _t, _g")
     before = model_files(repo)
     stage_files = []
     for i, run in enumerate(runs):
@@ -125,6 +148,11 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
             ) from None
         except CellExecutionError as exc:
             raise _cell_failure(rel, index, cell, exc) from None
+        if index in client.overflowing:
+            raise errors.NotebookExecutionError(
+                f"{rel}, cell {index + 1}: printed more than {settings.max_output_mb} MB of output; the build stops "
+                f"so the artifact and the build's memory stay bounded\n{_first_lines(cell)}",
+                hint="print less (df.head() rather than df), or raise NB2SERVICE_MAX_OUTPUT_MB")
         run.cells_run += 1
     run.seconds = time.monotonic() - started
     log(f"    {rel}: {run.cells_run} cells run, {run.cells_skipped} skipped, {run.seconds:.1f} s")

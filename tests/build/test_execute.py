@@ -141,3 +141,27 @@ def test_the_model_the_notebook_saved_is_served_even_when_others_are_fitted_late
     assert meta["model"]["variable"] == "saved models/bundle.joblib['model']"
     assert meta["model"]["class"] == "sklearn.dummy.DummyClassifier"
     assert meta["input_kind"] == "array" and len(meta["inputs"]) == 2
+
+
+def test_a_notebook_that_writes_outside_its_repo_fails_naming_the_path(make_repo, tmp_path):
+    outside = tmp_path.parent / "not-the-repo.txt"
+    repo = make_repo({"train.ipynb": notebook(FIT, f"open({str(outside)!r}, 'w').write('x')")})
+    # tmp_path is under the temp folder, which notebooks may write to: allow only the repo here
+    import builder.build.execute as execute
+
+    original = execute.tempfile.gettempdir
+    execute.tempfile.gettempdir = lambda: str(repo)
+    try:
+        with pytest.raises(NotebookExecutionError, match="cell 2 failed: PermissionError: nb2service: the notebook "
+                                                         "may not write outside its repository"):
+            run_build(repo, tmp_path)
+    finally:
+        execute.tempfile.gettempdir = original
+    assert not outside.exists()
+
+
+def test_enormous_outputs_fail_the_build(make_repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("NB2SERVICE_MAX_OUTPUT_MB", "1")
+    repo = make_repo({"train.ipynb": notebook(FIT, "for _ in range(40):\n    print('x' * 50_000)")})
+    with pytest.raises(NotebookExecutionError, match=r"cell 2: printed more than 1 MB of output"):
+        run_build(repo, tmp_path)
