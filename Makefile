@@ -1,4 +1,5 @@
-# nb2service: `make demo` builds the churn example and serves it; `make test` runs every test.
+# nb2service: `make demo` builds the churn example and serves it on 127.0.0.1:$(PORT) (it prints
+# working curl commands); `make test` runs every test.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,9 +20,7 @@ build-demo: venv
 	$(BIN)/nb2service build notebooks/churn -o $(DEMO_OUT)
 
 demo: build-demo
-	@if $(BIN)/nb2service --help | grep -q ' serve '; then \
-		$(BIN)/nb2service serve $(DEMO_OUT) --port $(PORT); \
-	else echo "serving is not built yet: the artifact is in $(DEMO_OUT)"; fi
+	$(BIN)/nb2service serve $(DEMO_OUT) --port $(PORT)
 
 test: venv
 	$(BIN)/python -m pytest -q

@@ -36,6 +36,7 @@ RUNTIME_REQUIREMENTS = (
     "gunicorn>=22.0",
     "prometheus-client>=0.20",
     "orjson>=3.9",
+    "swagger-ui-bundle>=1.1",
 )
 
 MARKER = "nb2service-env.json"

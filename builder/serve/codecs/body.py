@@ -1,0 +1,71 @@
+"""What every codec needs from a request body: its content type, JSON and CSV decoding."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import orjson
+
+from ...errors import RequestError, UnsupportedMediaType
+
+JSON = "application/json"
+CSV = "text/csv"
+FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def media_type(content_type: str | None, accepted: tuple[str, ...], *, strict_parameters: bool = False) -> str:
+    """The mime type of ``content_type`` if it is one of ``accepted``, else ``UnsupportedMediaType``.
+
+    A charset other than utf-8 is refused; with ``strict_parameters`` (MLflow) so is any parameter
+    other than charset."""
+    mime, *parameters = [part.strip() for part in (content_type or "").split(";")]
+    mime = mime.lower()
+    if mime not in accepted:
+        got = f"'{content_type}'" if content_type else "no Content-Type"
+        raise UnsupportedMediaType(f"unsupported content type {got}; send one of: {', '.join(accepted)}",
+                                   field="Content-Type")
+    for parameter in parameters:
+        key, _, value = parameter.partition("=")
+        key, value = key.strip().lower(), value.strip().strip('"').lower()
+        if key == "charset" and value not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"unsupported charset '{value}'; send utf-8", field="Content-Type")
+        if key not in ("charset", "boundary") and strict_parameters:
+            raise UnsupportedMediaType(f"unrecognized content type parameter '{key}'", field="Content-Type")
+    return mime
+
+
+def parse_json(data: bytes | str, what: str = "body"):
+    if not data:
+        raise RequestError(f"the {what} is empty: send a JSON document", field=what)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        problem = exc
+    try:  # Python's json (what MLflow's client uses) writes NaN for missing values; orjson refuses it
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise RequestError(f"the {what} is not valid JSON: {problem}", field=what) from None
+
+
+def parse_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
+    """``(header, rows)`` from CSV with a header row; a blank line ends nothing, it is skipped."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RequestError(f"the CSV body is not valid utf-8: {exc}", field="body") from None
+    try:
+        lines = [row for row in csv.reader(io.StringIO(text)) if row]
+    except csv.Error as exc:
+        raise RequestError(f"the CSV body cannot be read: {exc}", field="body") from None
+    if not lines:
+        raise RequestError("the CSV body is empty: send a header row and at least one row", field="body")
+    header, rows = [h.strip() for h in lines[0]], lines[1:]
+    if not rows:
+        raise RequestError("the batch is empty: the CSV body has a header but no rows", field="instances")
+    return header, rows
+
+
+def dumps(value) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)

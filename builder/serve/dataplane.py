@@ -1,0 +1,43 @@
+"""The data plane: the one path every protocol's prediction takes once its codec decoded the input.
+
+It checks readiness, records drift signals, calls the model, turns a model failure caused by the
+input (missing values the model cannot take) into a 400, and records what was predicted.
+"""
+
+from __future__ import annotations
+
+from ..errors import NotReady, PredictionFailed, RequestError
+from ..model import Prediction
+from .drift import DriftCheck
+from .metrics import Metrics
+from .runtime import ModelRuntime
+
+
+class DataPlane:
+    def __init__(self, runtime: ModelRuntime, metrics: Metrics, *, drift: bool = True):
+        self.runtime = runtime
+        self.model = runtime.model
+        self.metrics = metrics
+        self.drift = DriftCheck(self.model.schema) if drift else None
+        self._missing_check = DriftCheck(self.model.schema)
+
+    def predict(self, model_input, *, proba: bool | None = None) -> Prediction:
+        """Predict on decoded input; ``proba=True`` insists on probabilities, None gives them when available."""
+        if not self.runtime.ready:
+            raise NotReady("the model is still loading; retry shortly")
+        if proba and not self.model.has_proba:
+            raise RequestError("this model has no predict_proba: it answers with labels or values only",
+                               field="predict_proba")
+        if self.drift is not None:
+            self.metrics.record_drift(self.drift.count(model_input))
+        try:
+            prediction = self.model.predict(model_input, proba=proba)
+        except PredictionFailed:
+            column = self._missing_check.missing_in_non_nullable(model_input)
+            if column is not None:
+                raise RequestError(f"column '{column}' has missing values; the model was trained without any "
+                                   "and cannot predict on them", field=column) from None
+            self.metrics.model_errors.inc()
+            raise
+        self.metrics.record_predictions(prediction.predictions)
+        return prediction
