@@ -9,6 +9,7 @@ override the environment; the CLI passes them in as keyword arguments.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -125,6 +126,19 @@ def build_settings(environ: dict | None = None) -> BuildSettings:
             trusted_hosts=tuple((_env("PIP_TRUSTED_HOST", environ) or "").split()),
         ),
     )
+
+
+CREDENTIAL_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|KEY|^AWS_|^AZURE_|^GOOGLE_", re.IGNORECASE)
+MIN_SECRET_LENGTH = 6
+
+
+def credential_values(environ: dict | None = None) -> dict[str, str]:
+    """``{name: value}`` of the variables that look like credentials (TOKEN, SECRET, PASSWORD, KEY
+    in the name, or AWS_/AZURE_/GOOGLE_ prefixes), for keeping their values out of what a build writes.
+    Values shorter than 6 characters are left alone (they would match ordinary output)."""
+    source = os.environ if environ is None else environ
+    return {name: value for name, value in source.items()
+            if CREDENTIAL_NAME.search(name) and len(value) >= MIN_SECRET_LENGTH}
 
 
 def process_environment() -> dict[str, str]:

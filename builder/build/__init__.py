@@ -157,9 +157,18 @@ def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
         *block("inputs", [f"{meta['input_kind']}, {len(meta['inputs'])} inputs from {meta['training_data']['variable']}",
                           *[describe_input(c) for c in meta["inputs"]]], limit=16),
         *block("verified", [f"{meta['verified_rows']} rows predict identically after a reload in a fresh process"]),
+        *block("inference", inference_lines(meta.get("inference") or {})),
         *block("artifact", [str(out), f"model sha256 {model['sha256'][:16]}..., metadata.json, requirements.lock"]),
         f"  built in {total:.1f} s",
     ]
+
+
+def inference_lines(info: dict) -> list[str]:
+    """Which path serves (the ONNX fast path or scikit-learn) and why."""
+    if info.get("path") == "onnx":
+        return [f"ONNX fast path (onnxruntime), compiled in {info.get('seconds')} s",
+                f"checked on {info.get('reason')}; max abs difference {info.get('max_abs_diff', 0):.3g}"]
+    return ["scikit-learn", f"no fast path: {info.get('reason', 'not attempted')}"]
 
 
 def model_name(notebook: Path) -> str:

@@ -41,7 +41,7 @@ RUNTIME_REQUIREMENTS = (
 
 MARKER = "nb2service-env.json"
 #: Bumped whenever the way versions are chosen changes, so cached environments are made again.
-RESOLVER_VERSION = 2
+RESOLVER_VERSION = 3
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../builder
 
 
@@ -91,7 +91,9 @@ def prepare_environment(lines: list[str], settings: BuildSettings, as_of: AsOf |
         return BuildEnvironment(Path(sys.executable), None, key, True, PACKAGE_DIR.parent)
     root = settings.env_path or settings.cache_dir / "envs" / key[:20]
     root.parent.mkdir(parents=True, exist_ok=True)
-    with open(root.parent / f".{root.name}.lock", "w") as lock:
+    locks = settings.cache_dir / "locks"  # not next to the env: /opt is not writable in the S2I image
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{hashlib.sha256(str(root).encode()).hexdigest()[:20]}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         marker = _marker(root, key)
         reused = marker is not None

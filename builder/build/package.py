@@ -18,11 +18,12 @@ from pathlib import Path
 import nbformat
 
 from .. import __version__
-from ..config import process_environment
+from ..config import credential_values, process_environment
 from ..errors import VerificationError
 from ..model.artifact import METADATA_FILE, MODEL_FILE, sha256_file
 from .environment import BuildEnvironment, installed_distributions
 from .execute import ExecutionResult
+from .history import head_commit
 
 LOCK_FILE = "requirements.lock"
 
@@ -44,7 +45,7 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
         rel = run.path.relative_to(repo)
         target = staging / "executed" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(run.notebook, target)
+        nbformat.write(redact_outputs(run.notebook, credential_values()), target)
         executed.append({"path": str(rel), "sha256": sha256_file(run.path), "executed": str(target.relative_to(staging)),
                          "seconds": round(run.seconds, 2), "cells_run": run.cells_run,
                          "cells_skipped": run.cells_skipped})
@@ -57,7 +58,7 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
         "version": _version(staging / MODEL_FILE, executed),
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "notebooks": executed,
-        "git": git_info(repo),
+        "git": head_commit(repo),
         "model": {"file": MODEL_FILE, "sha256": sha256_file(staging / MODEL_FILE), **harvest["model"]},
         "task": harvest["task"],
         "classes": harvest["classes"],
@@ -67,6 +68,7 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
         "training_data": harvest["training_data"],
         "examples": harvest["examples"],
         "libraries": harvest["libraries"],
+        "inference": harvest.get("inference") or {"path": "sklearn", "reason": "the kernel made no fast path"},
         "python": harvest["libraries"].get("python"),
         "environment": env.describe(),
         "dependencies": dependencies,
@@ -74,6 +76,29 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
     }
     (staging / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
     return meta
+
+
+def redact_outputs(nb: nbformat.NotebookNode, secrets: dict[str, str]) -> nbformat.NotebookNode:
+    """The notebook with every credential value in its outputs replaced by ``[redacted: $NAME]``:
+    a notebook that prints a secret must not put it in the artifact (or the image)."""
+    if not secrets:
+        return nb
+
+    def clean(value):
+        if isinstance(value, str):
+            for name, secret in secrets.items():
+                value = value.replace(secret, f"[redacted: ${name}]")
+            return value
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    for cell in nb.cells:
+        for i, output in enumerate(cell.get("outputs", [])):
+            cell.outputs[i] = nbformat.from_dict(clean(dict(output)))
+    return nb
 
 
 def verify_in_fresh_process(staging: Path, env: BuildEnvironment, expected: Path) -> dict:
@@ -102,20 +127,6 @@ def publish(staging: Path, out: Path) -> None:
     staging.rename(out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def git_info(repo: Path) -> dict | None:
-    def git(*args):
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
-
-    try:
-        head = git("rev-parse", "HEAD")
-    except FileNotFoundError:
-        return None
-    if head.returncode != 0:
-        return None
-    status = git("status", "--porcelain", "--", ".")
-    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
 def _version(model_file: Path, notebooks: list[dict]) -> str:

@@ -14,8 +14,9 @@ Compiled packages (numpy, scipy, pandas, scikit-learn...) are taken as wheels on
 with wheels for this Python existed at the date, the date moves forward to the first one that has
 them, and the summary says so. A pin to a version that was never released (or has no wheel for
 this Python) is reported and replaced by the date-aware resolution of that package. The result is
-a list of exact pins for the direct requirements and the scientific stack; the rest resolves
-freely alongside nb2service's runtime.
+a list of exact pins for the direct requirements and the scientific stack (as of a date; for today's
+releases the repaired requirement lines themselves, so satisfied installed versions stay); the rest
+resolves freely alongside nb2service's runtime.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from packaging.utils import canonicalize_name
 
 from ..config import IndexSettings, process_environment
 from ..errors import DependencyError, UsageError
+from .history import last_change
 
 #: Packages with compiled code whose old releases would be built from source without wheels, and
 #: whose versions decide whether old notebook code runs: always pinned from the dated resolution.
@@ -98,20 +100,7 @@ def choose_as_of(setting: dt.date | str | None, repo: Path, notebooks: list[Path
 
 def notebook_commit_date(repo: Path, notebooks: list[Path]) -> tuple[dt.date, str, str] | None:
     """The newest last-commit date among ``notebooks``: (date, commit, notebook name)."""
-    newest = None
-    for nb in notebooks:
-        try:
-            out = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%H %cI", "--", str(nb)],
-                                 capture_output=True, text=True)
-        except FileNotFoundError:
-            return None
-        if out.returncode != 0 or not out.stdout.strip():
-            continue
-        sha, stamp = out.stdout.split()
-        date = dt.datetime.fromisoformat(stamp).astimezone(dt.timezone.utc).date()
-        if newest is None or date > newest[0]:
-            newest = (date, sha, nb.name)
-    return newest
+    return last_change(repo, notebooks)
 
 
 def resolve(lines: list[str], as_of: AsOf, uv: str, python: str, index: IndexSettings, log=print) -> Resolution:
@@ -125,8 +114,11 @@ def resolve(lines: list[str], as_of: AsOf, uv: str, python: str, index: IndexSet
     for _ in range(200):
         ok, output = _compile(current, date, uv, python, index)
         if ok:
-            pins = _pins(output)
-            resolution = Resolution(_install_lines(current, pins), as_of, changes, moved_from)
+            # As of a date, the stack is pinned; for today's releases the (repaired) lines go to the
+            # installer as they are, so versions already installed that satisfy them are kept
+            # (the builder image's preinstalled numpy, pandas, scikit-learn...).
+            install = _install_lines(current, _pins(output)) if date is not None else current
+            resolution = Resolution(install, as_of, changes, moved_from)
             if moved_from:
                 resolution.as_of = AsOf(date, f"{as_of.reason}; moved forward from {moved_from}: no wheels "
                                               f"for this Python before {date.isoformat()}")

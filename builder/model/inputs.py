@@ -56,18 +56,27 @@ class Column:
             else:
                 try:
                     out[i] = float(v)
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     self._fail(i, v, "a number")
+        if np.isinf(out).any():  # 1e400, "inf", Infinity: no model takes them, so it is the client's mistake
+            row = int(np.nonzero(np.isinf(out))[0][0])
+            self._fail(row, values[row], "a finite number")
         return out
 
     def _integer(self, values, np):
         if all(type(v) is int for v in values):
-            return np.asarray(values, dtype="int64")
+            try:
+                return np.asarray(values, dtype="int64")
+            except OverflowError:  # beyond 64 bits: the checks below name the row
+                pass
         out = self._number(values, np)
         finite = out[~np.isnan(out)]
         if finite.size and not np.all(finite == np.floor(finite)):
             row = int(np.nonzero(~np.isnan(out) & (out != np.floor(out)))[0][0])
             self._fail(row, values[row], "a whole number")
+        if finite.size and (np.abs(finite) >= 2.0 ** 63).any():
+            row = int(np.nonzero(np.abs(np.nan_to_num(out)) >= 2.0 ** 63)[0][0])
+            self._fail(row, values[row], "a whole number within the 64-bit range")
         if np.isnan(out).any():
             return out  # missing values: float with NaN, as pandas reads such a column
         return out.astype("int64")
@@ -114,6 +123,9 @@ class InputSchema:
     kind: str
     columns: list[Column]
     dtypes: dict = field(default_factory=dict)
+    #: DataFrame models: build one DataFrame (True) or hand over ``{column: array}`` (False, the
+    #: fast path, which feeds the arrays to onnxruntime without pandas).
+    frames: bool = True
 
     @classmethod
     def from_metadata(cls, meta: dict) -> "InputSchema":
@@ -193,7 +205,7 @@ class InputSchema:
             raise RequestError("the batch is empty: send at least one row", field="instances")
         if self.kind == "array":
             return np.column_stack([arrays[c.name].astype("float64") for c in self.columns])
-        return self._frame(arrays)
+        return self._frame(arrays) if self.frames else arrays
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -222,7 +234,9 @@ class InputSchema:
             return None
         try:
             array = np.asarray(rows, dtype="float64")
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if np.isinf(array).any():
             return None
         return array if array.ndim == 2 and array.shape[1] == len(self.columns) else None
 

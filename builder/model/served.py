@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import PredictionFailed
-from .artifact import read_metadata, verify_model_file
+from ..errors import ArtifactError, PredictionFailed
+from .artifact import read_metadata, sha256_file, verify_model_file
 from .inputs import InputSchema
 
 
@@ -29,21 +30,52 @@ def to_jsonable(values) -> list:
 class ServedModel:
     """A model loaded from an artifact directory, after its sha256 was checked."""
 
-    def __init__(self, root: Path, metadata: dict, estimator: Any):
+    def __init__(self, root: Path, metadata: dict, estimator: Any, fast: Any = None):
         self.root = Path(root)
         self.metadata = metadata
-        self.estimator = estimator
+        self._estimator = estimator
         self.schema = InputSchema.from_metadata(metadata)
         self.classes = metadata.get("classes")
         self.has_proba = bool(metadata.get("predict_proba"))
+        #: The ONNX fast path (``builder.fastpath.runtime.OnnxModel``) when it serves, else None.
+        self.fast = fast
+        if fast is not None:
+            self.schema.frames = False  # the fast path takes {column: array}, no DataFrame
 
     @classmethod
-    def load(cls, root: Path | str) -> "ServedModel":
+    def load(cls, root: Path | str, *, fast: bool = True) -> "ServedModel":
+        """Load the artifact at ``root``: its verified ONNX form when the build made one (and
+        ``fast``), else the scikit-learn model. Which one serves is ``inference_path``."""
+        root = Path(root)
+        meta = read_metadata(root)
+        path = verify_model_file(root, meta)
+        onnx = load_fast_path(root, meta) if fast else None
+        if onnx is not None:
+            return cls(root, meta, None, onnx)
+        if fast and (meta.get("inference") or {}).get("path") == "onnx":  # /model tells the truth
+            meta = {**meta, "inference": {**meta["inference"], "path": "sklearn",
+                                          "reason": "onnxruntime is not importable where the service runs"}}
         import joblib
 
-        meta = read_metadata(Path(root))
-        path = verify_model_file(Path(root), meta)
-        return cls(Path(root), meta, joblib.load(path))
+        return cls(root, meta, joblib.load(path))
+
+    @property
+    def estimator(self) -> Any:
+        """The scikit-learn model (loaded on first use when the fast path serves)."""
+        if self._estimator is None:
+            import joblib
+
+            self._estimator = joblib.load(verify_model_file(self.root, self.metadata))
+        return self._estimator
+
+    @estimator.setter
+    def estimator(self, value: Any) -> None:
+        self._estimator, self.fast = value, None
+        self.schema.frames = True
+
+    @property
+    def inference_path(self) -> str:
+        return "onnx" if self.fast is not None else "sklearn"
 
     @property
     def name(self) -> str:
@@ -57,11 +89,37 @@ class ServedModel:
         """Predict on input built by ``self.schema``; ``proba`` defaults to whether the model has it."""
         want_proba = self.has_proba if proba is None else (proba and self.has_proba)
         try:
-            labels = self.estimator.predict(model_input)
-            probabilities = self.estimator.predict_proba(model_input) if want_proba else None
+            if self.fast is not None:
+                labels, probabilities = self.fast.run(model_input, want_proba)
+            else:
+                labels = self.estimator.predict(model_input)
+                probabilities = self.estimator.predict_proba(model_input) if want_proba else None
         except Exception as exc:  # the model's own failure: logged by the caller, never sent
             raise PredictionFailed(f"the model failed to predict: {type(exc).__name__}") from exc
         return Prediction(to_jsonable(labels), to_jsonable(probabilities) if probabilities is not None else None)
 
     def predict_records(self, records: list, **kwargs) -> Prediction:
         return self.predict(self.schema.from_records(records), **kwargs)
+
+
+def load_fast_path(root: Path, meta: dict):
+    """The artifact's ONNX form, ready to run, or None when the build chose scikit-learn.
+
+    The ONNX file is checked against the sha256 in metadata.json like the model file; when
+    onnxruntime cannot be imported the scikit-learn model serves (and ``inference_path`` says so).
+    """
+    info = meta.get("inference") or {}
+    if info.get("path") != "onnx":
+        return None
+    path = Path(root) / info.get("file", "model.onnx")
+    if not path.is_file() or sha256_file(path) != info.get("sha256"):
+        raise ArtifactError(f"{path}: missing or changed after the build (sha256 does not match metadata.json); "
+                            "refusing to start", hint="rebuild it with `nb2service build SRC -o DIR`")
+    from ..fastpath.runtime import OnnxModel
+
+    try:
+        return OnnxModel(path, InputSchema.from_metadata(meta), meta["task"])
+    except ImportError as exc:  # onnxruntime missing from the serving environment
+        logging.getLogger("nb2service.serve").warning("WARNING: the ONNX fast path is unavailable (%s); "
+                                                      "scikit-learn serves", exc)
+        return None

@@ -50,7 +50,7 @@ def create_app(artifact: Path | str, settings: ServeSettings | None = None, *, w
         runtime.warm_up()
     buckets = value_buckets(runtime.warmup_predictions) if runtime.model.task == "regression" else None
     metrics = Metrics(runtime.model.metadata, runtime.name, multiprocess_dir=settings.metrics_dir,
-                      value_buckets=buckets)
+                      value_buckets=buckets, inference_path=runtime.model.inference_path)
     service = Service(runtime, DataPlane(runtime, metrics, drift=settings.drift), metrics, settings)
 
     app = Flask(__name__)

@@ -25,7 +25,8 @@ class DriftCheck:
             return [(self.columns[0].name, MISSING, empty)] if empty else []
         found = []
         for j, column in enumerate(self.columns):
-            values = model_input[:, j] if self.kind == "array" else model_input[column.name].to_numpy()
+            values = model_input[:, j] if self.kind == "array" else model_input[column.name]
+            values = values.to_numpy() if hasattr(values, "to_numpy") else values  # a DataFrame or {name: array}
             found.extend((column.name, signal, n) for signal, n in _column_signals(column, values) if n)
         return found
 

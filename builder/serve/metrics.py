@@ -22,7 +22,7 @@ class Metrics:
     """The service's metrics, registered in a registry of their own (one per app)."""
 
     def __init__(self, metadata: dict, name: str, *, multiprocess_dir: str | None = None,
-                 value_buckets: tuple | None = None):
+                 value_buckets: tuple | None = None, inference_path: str = "sklearn"):
         self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry()
         r = self.registry
@@ -43,13 +43,15 @@ class Metrics:
         else:
             self.values = Histogram("nb2service_predicted_value", "Predicted values",
                                     buckets=value_buckets or Histogram.DEFAULT_BUCKETS, registry=r)
-        info = Gauge("nb2service_model_info", "The model being served (value is always 1)",
-                     ["name", "version", "notebook_sha256", *[lib.replace("-", "_") for lib in LIBRARIES]],
+        info = Gauge("nb2service_model_info", "The model being served (value is always 1); inference_path: "
+                     "onnx (the verified fast path) or sklearn",
+                     ["name", "version", "notebook_sha256", *[lib.replace("-", "_") for lib in LIBRARIES],
+                      "inference_path"],
                      multiprocess_mode="max", registry=r)
         libraries = metadata.get("libraries") or {}
         notebooks = metadata.get("notebooks") or [{}]
         info.labels(name, str(metadata.get("version", "")), str(notebooks[0].get("sha256", "")),
-                    *[str(libraries.get(lib, "")) for lib in LIBRARIES]).set(1)
+                    *[str(libraries.get(lib, "")) for lib in LIBRARIES], inference_path).set(1)
 
     def record_request(self, endpoint: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, str(status)).inc()

@@ -154,6 +154,13 @@ def _get(summary: str, schema_name: str, tag: str, **extra) -> dict:
     return {"get": {"summary": summary, "tags": [tag], "responses": responses}}
 
 
+def _mlflow_plain(summary: str, body: str, **extra) -> dict:
+    """MLflow's scoring server answers these with bare text labelled application/json; so do we, and
+    the document says so instead of promising JSON."""
+    text = f"OK: {body}, not JSON, under Content-Type application/json (as MLflow's own server answers)"
+    return {"get": {"summary": summary, "tags": ["MLflow"], "responses": {"200": {"description": text}, **extra}}}
+
+
 def _paths(name: str, version: str, schema, examples: list, model) -> dict:
     not_ready = {"503": {"$ref": "#/components/responses/NotReady"}}
     bad = lambda proto: {"400": {"$ref": f"#/components/responses/{proto}BadRequest"},  # noqa: E731
@@ -184,9 +191,9 @@ def _paths(name: str, version: str, schema, examples: list, model) -> dict:
                                       **_json("MlflowRequest", {"dataframe_records": examples} if examples else None),
                                       "text/csv": {"schema": {"type": "string"}}}},
                                   "responses": {"200": _ok("MlflowResponse"), **bad("Mlflow")}}},
-        "/ping": _get("MLflow health", "Status", "MLflow", **not_ready),
-        "/health": _get("MLflow health", "Status", "MLflow", **not_ready),
-        "/version": _get("nb2service version", "Status", "MLflow"),
+        "/ping": _mlflow_plain("MLflow health", "an empty line", **not_ready),
+        "/health": _mlflow_plain("MLflow health", "an empty line", **not_ready),
+        "/version": _mlflow_plain("nb2service version", "the version number"),
         "/v2/health/live": _get("Server live", "Status", "KServe V2"),
         "/v2/health/ready": _get("Server ready", "Status", "KServe V2", **not_ready),
         "/v2": _get("Server metadata", "V2ServerMetadata", "KServe V2"),

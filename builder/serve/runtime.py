@@ -31,8 +31,8 @@ class ModelRuntime:
     def load(cls, root: Path | str, name: str | None = None) -> "ModelRuntime":
         started = time.perf_counter()
         model = ServedModel.load(root)  # raises ArtifactError on a missing or tampered model file
-        log.info("---> loaded model %s (%s) from %s in %.2fs", model.name, model.metadata.get("version"), root,
-                 time.perf_counter() - started)
+        log.info("---> loaded model %s (%s) from %s in %.2fs; inference path: %s", model.name,
+                 model.metadata.get("version"), root, time.perf_counter() - started, model.inference_path)
         return cls(model, name)
 
     def warm_up(self) -> None:

@@ -165,3 +165,18 @@ def test_enormous_outputs_fail_the_build(make_repo, tmp_path, monkeypatch):
     repo = make_repo({"train.ipynb": notebook(FIT, "for _ in range(40):\n    print('x' * 50_000)")})
     with pytest.raises(NotebookExecutionError, match=r"cell 2: printed more than 1 MB of output"):
         run_build(repo, tmp_path)
+
+
+def test_credentials_printed_by_the_notebook_are_redacted_and_never_written(make_repo, tmp_path, monkeypatch):
+    secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCY"
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    monkeypatch.setenv("DB_PASSWORD", "hunter2hunter2")
+    repo = make_repo({"train.ipynb": notebook(
+        "import os\nprint('using', os.environ['AWS_SECRET_ACCESS_KEY'])\nos.environ['DB_PASSWORD']", FIT)})
+    out, _ = run_build(repo, tmp_path)
+    for path in out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert secret.encode() not in data and b"hunter2hunter2" not in data, path
+    executed = (out / "executed" / "train.ipynb").read_text()
+    assert "[redacted: $AWS_SECRET_ACCESS_KEY]" in executed and "[redacted: $DB_PASSWORD]" in executed

@@ -79,3 +79,21 @@ def test_a_date_with_no_wheels_for_this_python_moves_forward_and_says_so():
                   log=lambda m: None)
     assert res.moved_forward_from == "2021-01-01" and res.as_of.date > dt.date(2021, 1, 1)
     assert "moved forward from 2021-01-01" in res.as_of.reason
+
+
+def test_without_the_git_command_the_history_is_read_with_dulwich(make_repo, monkeypatch):
+    from builder.build import history
+
+    repo = git_repo(make_repo, "2023-01-15")
+    with_git = (history.head_commit(repo), history.last_change(repo, [repo / "train.ipynb"]))
+    monkeypatch.setattr(history.shutil, "which", lambda name: None)
+    head = history.head_commit(repo)
+    assert head["commit"] == with_git[0]["commit"] and head["dirty"] is None
+    assert history.last_change(repo, [repo / "train.ipynb"]) == with_git[1]
+    assert with_git[1][0] == dt.date(2023, 1, 15)
+
+
+def test_todays_releases_keep_the_requirement_lines_so_installed_versions_stay():
+    res = resolve(["pandas>=1.0", "scikit-learn"], AsOf(None, "latest"), find_uv(), sys.executable,
+                  IndexSettings(), log=lambda m: None)
+    assert res.lines == ["pandas>=1.0", "scikit-learn"]

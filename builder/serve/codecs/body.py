@@ -13,6 +13,8 @@ from ...errors import RequestError, UnsupportedMediaType
 JSON = "application/json"
 CSV = "text/csv"
 FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: orjson's own nesting limit; deeper documents are refused with a 400 before any Python recursion.
+MAX_JSON_DEPTH = 1024
 
 
 def media_type(content_type: str | None, accepted: tuple[str, ...], *, strict_parameters: bool = False) -> str:
@@ -43,9 +45,11 @@ def parse_json(data: bytes | str, what: str = "body"):
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         problem = exc
+    if "depth" in str(problem) or "recursion" in str(problem):  # orjson stops at 1024 levels, in C
+        raise RequestError(f"the {what} nests JSON more than {MAX_JSON_DEPTH} levels deep", field=what)
     try:  # Python's json (what MLflow's client uses) writes NaN for missing values; orjson refuses it
         return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise RequestError(f"the {what} is not valid JSON: {problem}", field=what) from None
 
 

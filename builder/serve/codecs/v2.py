@@ -98,13 +98,21 @@ def _outputs(requested, has_proba: bool) -> list:
 
 
 def _flatten(data) -> list:
+    """Row-major values of nested lists, without recursion (JSON may nest up to 1024 levels)."""
     if not isinstance(data, list):
         return [data]
     if not any(isinstance(v, list) for v in data):
         return data
     out: list = []
-    for v in data:
-        out.extend(_flatten(v))
+    stack = [iter(data)]
+    while stack:
+        for v in stack[-1]:
+            if isinstance(v, list):
+                stack.append(iter(v))
+                break
+            out.append(v)
+        else:
+            stack.pop()
     return out
 
 

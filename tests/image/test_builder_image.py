@@ -1,0 +1,212 @@
+"""The S2I builder image, exercised the way `s2i build --as-dockerfile` + buildah use it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.image import s2i
+from tests.image.conftest import EXAMPLES, TIMINGS, local_predictions
+
+SECRET_NAME = "AWS_SECRET_ACCESS_KEY"
+SECRET = "nb2s3cr3t/wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+
+SHOULD_FAIL = {
+    "fail-cell-raises": ["sales_model.ipynb, cell 4 failed: KeyError: 'revenue'", "traceback:"],
+    "fail-no-model": ["no fitted model found"],
+    "fail-two-models": ["2 equally plausible models", "MODEL_VARIABLE="],
+    "fail-invalid-json": ["model.ipynb: not valid notebook JSON"],
+    "fail-several-notebooks": ["2 notebooks and no choice", "train_a.ipynb", "train_b.ipynb"],
+}
+
+
+def inspect(image: str) -> dict:
+    out = subprocess.run(["buildah", "inspect", "--type", "image", image], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def run_in(image: str, *command: str, user: str = "1001") -> subprocess.CompletedProcess:
+    name = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        return subprocess.run(["buildah", "run", "--isolation", "chroot", "--user", user, name, "--", *command],
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        subprocess.run(["buildah", "rm", name], capture_output=True)
+
+
+# ---- the builder image ---------------------------------------------------------------------------
+
+def test_the_builder_image_advertises_its_scripts_port_and_user(builder_image):
+    config = inspect(builder_image)["OCIv1"]["config"]
+    labels = config["Labels"]
+    assert labels["io.openshift.s2i.scripts-url"] == "image:///usr/libexec/s2i"
+    assert labels["io.openshift.expose-services"] == "8080:http"
+    assert {"builder", "python", "jupyter", "machine-learning"} <= set(labels["io.openshift.tags"].split(","))
+    assert labels["io.k8s.description"] and labels["io.k8s.display-name"]
+    assert "8080/tcp" in config["ExposedPorts"]
+    assert config["User"] == "1001" and config["WorkingDir"] == "/opt/app-root/src"
+    env = dict(e.split("=", 1) for e in config["Env"])
+    assert env["HOME"] == "/opt/app-root/src" and env["NB2SERVICE_ENV"] == "/opt/app-root"
+
+
+def test_the_builder_image_keeps_tool_and_app_apart_and_no_package_cache(builder_image):
+    probe = run_in(builder_image, "/bin/sh", "-c",
+                   "ls /usr/libexec/s2i; command -v nb2service; /opt/app-root/bin/python -c 'import sklearn, scipy, "
+                   "pandas, numpy, ipykernel, flask, gunicorn, prometheus_client, orjson, joblib; print(\"app ok\")'; "
+                   "/opt/app-root/bin/python -c 'import builder' 2>/dev/null || echo 'no tool in app'; "
+                   "ls -d /root/.cache /opt/app-root/src/.cache /tmp/uv-cache /tmp/nb2service-src 2>/dev/null; true")
+    out = probe.stdout.split()
+    assert {"assemble", "run", "save-artifacts", "usage"} <= set(out)
+    assert "/opt/nb2service/bin/nb2service" in out
+    assert "app ok" in probe.stdout and "no tool in app" in probe.stdout
+    assert not [p for p in out if p.endswith((".cache", "uv-cache", "nb2service-src"))], probe.stdout
+
+
+def test_usage_says_how_to_build_and_call_the_service(builder_image):
+    usage = run_in(builder_image, "/usr/libexec/s2i/usage")
+    assert usage.returncode == 0
+    for phrase in ("s2i build", "oc new-app", "--as-dockerfile", "NOTEBOOK", "/predict", "secrets"):
+        assert phrase in usage.stdout
+
+
+# ---- example repos: build, run as an arbitrary uid, predict like the local build ----------------
+
+@pytest.fixture(scope="session")
+def iris_with_s2i_features(tmp_path_factory) -> Path:
+    """iris-numpy plus what S2I users bring: .s2i/environment, a .s2i/bin/assemble calling ours, and a
+    first cell that needs a build secret (it checks a hash, so the value never enters the notebook)."""
+    repo = tmp_path_factory.mktemp("iris-s2i") / "iris-numpy"
+    shutil.copytree(EXAMPLES / "iris-numpy", repo)
+    (repo / ".s2i" / "bin").mkdir(parents=True)
+    (repo / ".s2i" / "environment").write_text("# kept in the image: no secrets here\nMODEL_VARIABLE=clf\n")
+    assemble = repo / ".s2i" / "bin" / "assemble"
+    assemble.write_text("#!/bin/bash\nset -euo pipefail\necho '---> custom assemble: before'\n"
+                        "/usr/libexec/s2i/assemble\necho '---> custom assemble: after'\n")
+    assemble.chmod(0o755)
+    path = next(repo.glob("*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    digest = hashlib.sha256(SECRET.encode()).hexdigest()
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        f"import hashlib, os\nassert hashlib.sha256(os.environ['{SECRET_NAME}'].encode()).hexdigest() == '{digest}'"))
+    nbformat.write(nb, path)
+    return repo
+
+
+@pytest.fixture(scope="session")
+def secrets_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("secrets")
+    (folder / SECRET_NAME).write_text(SECRET + "\n")
+    folder.chmod(0o755)  # readable by the build's uid, as a Kubernetes secret volume is
+    (folder / SECRET_NAME).chmod(0o644)
+    return folder
+
+
+EXAMPLE_BUILDS = {
+    # name: (repo, Containerfile user for assemble, with the secret mounted)
+    "churn": (None, "1001", False),
+    "iris-numpy": ("iris_with_s2i_features", "1001", True),
+    "diabetes-regression": (None, "100001", False),  # assemble as an arbitrary uid in group 0
+    "text-classifier": (None, "1001", False),
+}
+
+
+@pytest.fixture(scope="session")
+def app_images(request, built_images, secrets_dir):
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            fixture, user, secret = EXAMPLE_BUILDS[name]
+            repo = request.getfixturevalue(fixture) if fixture else EXAMPLES / name
+            volumes = [f"{secrets_dir}:/opt/app-root/secrets:ro"] if secret else []
+            cache[name] = built_images(repo, name, volumes=volumes, user=user)[:2]
+        return cache[name]
+
+    return get
+
+
+def probabilities_as_rows(answer: dict) -> list | None:
+    probs = answer.get("probabilities")
+    return [list(row.values()) for row in probs] if probs is not None else None
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_BUILDS))
+def test_an_example_repo_builds_into_a_service_that_predicts_like_the_local_build(name, app_images, local_build):
+    image, log = app_images(name)
+    assert "---> Building the notebook into /opt/app-root/model" in log
+    local = local_build(EXAMPLES / name)
+    meta = json.loads((local / "metadata.json").read_text())
+    rows = meta["examples"][:5]
+    with s2i.running(image, user="12345:0") as (base, _):
+        assert s2i.http(f"{base}/readyz")[0] == 200
+        status, body = s2i.http(f"{base}/predict", {"instances": rows})
+        assert status == 200, body
+        served = json.loads(body)
+        status, metrics = s2i.http(f"{base}/metrics")
+        assert status == 200 and "nb2service_" in metrics
+        status, model = s2i.http(f"{base}/model")
+        assert json.loads(model)["model"]["sha256"]
+    expected = local_predictions(local, rows)
+    if meta["task"] == "regression":
+        assert served["predictions"] == pytest.approx(expected["predictions"], rel=1e-9)
+    else:
+        assert served["predictions"] == expected["predictions"]
+    if expected["probabilities"] is not None:
+        for got, want in zip(probabilities_as_rows(served), expected["probabilities"]):
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def test_s2i_environment_and_a_custom_assemble_calling_ours_work(app_images):
+    _, log = app_images("iris-numpy")
+    assert log.index("---> custom assemble: before") < log.index("---> Building the notebook") \
+        < log.index("---> custom assemble: after")
+    assert f"---> Build secret {SECRET_NAME}" in log
+    assert "clf" in log  # MODEL_VARIABLE from .s2i/environment chose the model
+
+
+def test_a_build_secret_ends_up_nowhere_in_the_image(app_images, tmp_path):
+    image, log = app_images("iris-numpy")
+    assert SECRET not in log
+    assert SECRET not in json.dumps(inspect(image))  # env, labels, history
+    dump = tmp_path / "image"
+    subprocess.run(["buildah", "push", "--quiet", "--disable-compression", image, f"dir:{dump}"], check=True,
+                   capture_output=True)
+    needle = SECRET.encode()
+    for blob in dump.iterdir():
+        with open(blob, "rb") as fh:
+            tail = b""
+            while chunk := fh.read(1 << 24):
+                assert needle not in tail + chunk, f"the secret is in {blob.name}"
+                tail = chunk[-len(needle):]
+
+
+# ---- incremental builds --------------------------------------------------------------------------
+
+def test_an_incremental_build_reuses_the_saved_package_cache(app_images, built_images):
+    first, _ = app_images("churn")
+    # UV_OFFLINE: the rebuild may take packages only from what save-artifacts restored
+    _, log, _ = built_images(EXAMPLES / "churn", "churn-incremental", incremental_from=first,
+                             env={"UV_OFFLINE": "1"})
+    assert "---> Restoring the package cache of the previous build" in log
+    assert "installing" in log and "ERROR" not in log
+    TIMINGS["s2i build churn (first) vs incremental ratio"] = (
+        TIMINGS["s2i build churn-incremental"] / TIMINGS["s2i build churn"])
+
+
+# ---- should-fail repos ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(SHOULD_FAIL))
+def test_a_should_fail_repo_fails_the_image_build_with_its_message(name, built_images):
+    _, log, code = built_images(EXAMPLES / name, name, expect_ok=False)
+    assert code != 0
+    assert "ERROR: " in log
+    for phrase in SHOULD_FAIL[name]:
+        assert phrase in log
+    assert "Successfully tagged" not in log
+
