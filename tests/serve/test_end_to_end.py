@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NB2SERVICE = str(Path(sys.executable).parent / "nb2service")
 EXAMPLES = {"churn": "churn", "iris-numpy": "iris_classifier", "diabetes-regression": "diabetes_regression",
             "text-classifier": "text_classifier"}
-SPEC = ROOT.parent / "shared" / "reference" / "open_inference_rest.yaml"
+SPEC = Path(__file__).resolve().parents[1] / "reference" / "open_inference_rest.yaml"
 
 pytestmark = pytest.mark.slow
 

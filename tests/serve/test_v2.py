@@ -7,7 +7,7 @@ import yaml
 
 from .conftest import examples, local_predict
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "reference" / "open_inference_rest.yaml"
+SPEC = Path(__file__).resolve().parents[1] / "reference" / "open_inference_rest.yaml"
 
 
 @pytest.fixture(scope="module")
