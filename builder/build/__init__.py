@@ -8,7 +8,8 @@
 4. execute  - run the notebook(s) headless in a kernel from that environment (``execute.py``)
 5. model    - find the trained model in the kernel (``builder.kernel.find_model``)
 6. schema   - infer its input schema from its training data (``builder.kernel.infer_schema``)
-7. package  - serialize, write metadata.json, reload in a fresh process and compare (``package.py``)
+7. package  - serialize, write metadata.json, compile the ONNX fast path and keep it if it agrees
+              (``builder.fastpath``), reload in a fresh process and compare (``package.py``)
 
 ``inspect()`` runs stages 1-3 without installing or running anything.
 """
@@ -29,7 +30,8 @@ from ..report import Reporter, block, dependency_lines, describe_input, resoluti
 from .choose import choose_notebooks
 from .environment import RUNTIME_REQUIREMENTS, prepare_environment
 from .execute import NotebookRun, run_notebooks
-from .package import publish, staging_dir, verify_in_fresh_process, write_artifact
+from ..kernel.harvest import FAST_PATH_FILE
+from .package import compile_fast_path, publish, staging_dir, verify_in_fresh_process, write_artifact
 from .parse import parse_notebook
 from .resolve import AsOf, choose_as_of, notebook_commit_date, parse_as_of
 
@@ -126,6 +128,8 @@ def _build_once(the_plan: Plan, out: Path, settings: BuildSettings, as_of: AsOf,
         with reporter.stage("write and verify the artifact"):
             dependencies = {**the_plan.dependencies.to_json(), "resolution": env.resolution_json(), "retried": retried}
             meta = write_artifact(staging, repo, result, env, dependencies, model_name(runs[0].path))
+            inference = compile_fast_path(staging, env, result.expected_path.parent / FAST_PATH_FILE, meta)
+            reporter.log(f"    inference path: {inference['path']} ({inference.get('reason')})")
             verdict = verify_in_fresh_process(staging, env, result.expected_path)
             reporter.log(f"    reloaded in a fresh process: {verdict['rows']} rows predicted identically")
             publish(staging, out)

@@ -11,7 +11,8 @@ import re
 
 LIBRARIES = ("pandas", "sklearn", "numpy", "scipy", "matplotlib", "seaborn", "statsmodels", "xgboost",
              "lightgbm", "imblearn", "joblib")
-DRIFT_TYPES = {"AttributeError", "TypeError", "ValueError", "KeyError", "InvalidParameterError", "NotImplementedError"}
+DRIFT_TYPES = {"AttributeError", "TypeError", "ValueError", "KeyError", "InvalidParameterError", "NotImplementedError",
+               "OSError", "FileNotFoundError"}  # OSError: e.g. a matplotlib style that was renamed
 FRAME = re.compile(r"File (?:\S*/)?site-packages/([A-Za-z0-9_]+)/")
 CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 NO_MODULE = re.compile(r"No module named '([^']+)'")

@@ -38,6 +38,14 @@ RUNTIME_REQUIREMENTS = (
     "orjson>=3.9",
     "swagger-ui-bundle>=1.1",
 )
+#: The ONNX fast path (``builder.fastpath``), also in every build environment; any version, since
+#: the build checks the compiled model against scikit-learn's answers. When they cannot be installed
+#: alongside the notebook's pins, the environment is made without them and scikit-learn serves.
+#: Tested: skl2onnx 1.20.0, onnx 1.23.2, onnxruntime 1.32.0.
+FAST_PATH_REQUIREMENTS = (
+    "skl2onnx",
+    "onnxruntime",
+)
 
 MARKER = "nb2service-env.json"
 #: Bumped whenever the way versions are chosen changes, so cached environments are made again.
@@ -73,7 +81,7 @@ def environment_key(lines: list[str], index: IndexSettings, as_of: AsOf | None =
         "requirements": sorted(lines),
         "as_of": as_of.date.isoformat() if as_of and as_of.date else "latest",
         "resolver": RESOLVER_VERSION,
-        "runtime": list(RUNTIME_REQUIREMENTS),
+        "runtime": list(RUNTIME_REQUIREMENTS) + list(FAST_PATH_REQUIREMENTS),
         "python": platform.python_version(),
         "implementation": sys.implementation.cache_tag,
         "index": index.fingerprint(),
@@ -105,8 +113,14 @@ def prepare_environment(lines: list[str], settings: BuildSettings, as_of: AsOf |
                 resolution = resolve(lines, as_of, uv, sys.executable, settings.index, log)
             else:
                 resolution = Resolution(list(lines), AsOf(None, "uv is not available: pip, today's releases"))
-            _create(root, [*resolution.lines, *RUNTIME_REQUIREMENTS], settings.index, log,
-                    keep_existing=settings.env_path is not None)
+            try:
+                _create(root, [*resolution.lines, *RUNTIME_REQUIREMENTS, *FAST_PATH_REQUIREMENTS], settings.index,
+                        log, keep_existing=settings.env_path is not None)
+            except DependencyError:
+                log("WARNING: the fast path's packages (skl2onnx, onnxruntime) do not install alongside the "
+                    "notebook's; making the environment without them (scikit-learn serves)")
+                _create(root, [*resolution.lines, *RUNTIME_REQUIREMENTS], settings.index, log,
+                        keep_existing=settings.env_path is not None)
             (root / MARKER).write_text(json.dumps({"key": key, "nb2service": __version__,
                                                    "resolution": resolution.to_json()}))
         lib = _install_package_copy(root)

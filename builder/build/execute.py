@@ -9,6 +9,7 @@ folder), as nachlass does. Cells tagged ``skip`` are not run. A failing cell rai
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -85,7 +86,7 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
     client.max_output_bytes = settings.max_output_mb * 1024 * 1024
     kernel_log = open(work / "kernel.log", "wb")
     try:
-        with client.setup_kernel(cleanup_kc=True, cwd=str(cwd), env=_kernel_env(save_file),
+        with client.setup_kernel(cleanup_kc=True, cwd=str(cwd), env=_kernel_env(save_file, env),
                                  stderr=kernel_log, stdout=kernel_log):
             stage_files = _run_all(client, runs, repo, settings, work, save_path, kernel_lib, staging, log)
     finally:
@@ -213,12 +214,18 @@ def _kernel_manager(env: BuildEnvironment, work: Path) -> AsyncKernelManager:
     return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
 
 
-def _kernel_env(save_file: str) -> dict:
-    env = process_environment()
-    env.pop("PYTHONPATH", None)
-    env.update({"MPLBACKEND": "Agg", "S2I_PIPELINE_STAGE_SAVE_FILE": save_file, "PYTHONUNBUFFERED": "1",
-                "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
-    return env
+def _kernel_env(save_file: str, env: BuildEnvironment) -> dict:
+    """The kernel's environment: the build's, with the build environment's bin first on PATH, so
+    that ``!pip install`` and ``!python`` lines reach the kernel's interpreter, not the host's."""
+    variables = process_environment()
+    variables.pop("PYTHONPATH", None)
+    bin_dir = str(Path(env.python).parent)
+    variables["PATH"] = os.pathsep.join([bin_dir, variables.get("PATH", "")])
+    if env.root is not None:
+        variables["VIRTUAL_ENV"] = str(env.root)
+    variables.update({"MPLBACKEND": "Agg", "S2I_PIPELINE_STAGE_SAVE_FILE": save_file, "PYTHONUNBUFFERED": "1",
+                      "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    return variables
 
 
 def _kernel_lib(work: Path) -> Path:

@@ -68,7 +68,7 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
         "training_data": harvest["training_data"],
         "examples": harvest["examples"],
         "libraries": harvest["libraries"],
-        "inference": harvest.get("inference") or {"path": "sklearn", "reason": "the kernel made no fast path"},
+        "inference": {"path": "sklearn", "reason": "not compiled"},  # compile_fast_path() says
         "python": harvest["libraries"].get("python"),
         "environment": env.describe(),
         "dependencies": dependencies,
@@ -99,6 +99,24 @@ def redact_outputs(nb: nbformat.NotebookNode, secrets: dict[str, str]) -> nbform
         for i, output in enumerate(cell.get("outputs", [])):
             cell.outputs[i] = nbformat.from_dict(clean(dict(output)))
     return nb
+
+
+def compile_fast_path(staging: Path, env: BuildEnvironment, rows: Path, meta: dict) -> dict:
+    """Compile the model to ONNX in the build environment and keep it if it predicts like the model
+    on ``rows`` (``builder.fastpath.compile``); record the verdict in metadata.json. Never fails:
+    without a fast path, scikit-learn serves."""
+    run_env = process_environment()
+    run_env["PYTHONPATH"] = str(env.lib)
+    proc = subprocess.run([str(env.python), "-m", "builder.fastpath.compile", str(staging), str(rows)],
+                          capture_output=True, text=True, env=run_env)
+    try:
+        info = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        info = {"path": "sklearn", "reason": f"the fast-path compiler crashed (exit {proc.returncode}): {tail[-300:]}"}
+    meta["inference"] = info
+    (staging / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    return info
 
 
 def verify_in_fresh_process(staging: Path, env: BuildEnvironment, expected: Path) -> dict:

@@ -180,3 +180,13 @@ def test_credentials_printed_by_the_notebook_are_redacted_and_never_written(make
             assert secret.encode() not in data and b"hunter2hunter2" not in data, path
     executed = (out / "executed" / "train.ipynb").read_text()
     assert "[redacted: $AWS_SECRET_ACCESS_KEY]" in executed and "[redacted: $DB_PASSWORD]" in executed
+
+
+def test_shell_lines_find_the_build_environments_interpreter_first(make_repo, tmp_path):
+    import sys
+
+    repo = make_repo({"train.ipynb": notebook("!python -c 'import sys; print(sys.executable)' > which.txt", FIT)})
+    run_build(repo, tmp_path)
+    from pathlib import Path
+
+    assert Path((repo / "which.txt").read_text().strip()).parent == Path(sys.executable).parent
