@@ -30,7 +30,7 @@ from .resolve import AsOf, Resolution, resolve
 #: What every build environment needs besides the notebook's own dependencies: a kernel to run the
 #: notebook in, and the serving runtime. Lower bounds are the oldest versions tested.
 RUNTIME_REQUIREMENTS = (
-    "ipykernel>=6.25",
+    "ipykernel>=6.17",  # pinned as of the notebook's date with the stack (resolve.STACK)
     "joblib",  # any version: a dated scikit-learn stack pins its own
     "flask>=3.0",
     "gunicorn>=22.0",
@@ -49,7 +49,7 @@ FAST_PATH_REQUIREMENTS = (
 
 MARKER = "nb2service-env.json"
 #: Bumped whenever the way versions are chosen changes, so cached environments are made again.
-RESOLVER_VERSION = 3
+RESOLVER_VERSION = 4
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../builder
 
 

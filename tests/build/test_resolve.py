@@ -55,6 +55,7 @@ def test_unpinned_requirements_resolve_to_the_stack_of_the_date():
     pins = dict(line.split("==") for line in res.lines)
     assert pins["pandas"].startswith("1.5.") and pins["scikit-learn"] == "1.2.0"
     assert pins["numpy"].startswith("1.24.")  # the stack is pinned too, not only what was named
+    assert pins["ipython"].startswith("8.") and "ipykernel" in pins  # the kernel fits the date too
 
 
 @pytest.mark.slow
