@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 DEMO_OUT ?= build/churn
 
-.PHONY: venv demo build-demo test test-fast corpus clean
+.PHONY: venv demo build-demo test test-fast corpus clean bench
 
 $(BIN)/nb2service: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,22 @@ corpus: venv
 
 clean:
 	rm -rf build .pytest_cache
+
+# nb2service against MLflow and MLServer (their own venvs under bench/.venvs), and the build's cost;
+# writes bench/results/<date>.json and .md. Not part of `make test`. BENCH_SECONDS per wrk run.
+bench: venv
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py
+
+# The long reliability variants (tests/reliability): 60 s of load at concurrency 64, a 100,000-request
+# soak, kill -9 under 30 s of load (`soak`), and more than 1,000 fuzzed requests per endpoint family for
+# three model kinds (`fuzz`). `make test` runs the short CI variants of the same tests.
+.PHONY: soak fuzz
+soak: venv
+	NB2SERVICE_RELIABILITY_SCALE=full $(BIN)/python -m pytest -q -s tests/reliability/test_load.py
+
+fuzz: venv
+	NB2SERVICE_RELIABILITY_SCALE=full $(BIN)/python -m pytest -q -s tests/reliability/test_fuzz.py
 
 # ---- the S2I builder image (Dockerfile, s2i/bin/) ------------------------------------------------
 IMAGE ?= localhost/nb2service:latest

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import RequestError
 
 KINDS = ("dataframe", "array", "text")
+PLAIN_NUMBERS = (int, float, type(None))
 TRUE = {"true", "1", "yes", "t", "y"}
 FALSE = {"false", "0", "no", "f", "n"}
 
@@ -45,6 +46,10 @@ class Column:
         )
 
     def _number(self, values, np):
+        if all(type(v) in PLAIN_NUMBERS for v in values):  # the common case, in one numpy call
+            fast = np.array(values, dtype="float64")  # None -> NaN
+            if not np.isinf(fast).any():  # else the loop below names the row with the infinite value
+                return fast
         out = np.empty(len(values), dtype="float64")
         for i, v in enumerate(values):
             if _is_missing(v):
@@ -96,6 +101,9 @@ class Column:
 
     def _string(self, values, np):
         out = np.empty(len(values), dtype=object)
+        if all(type(v) is str for v in values):  # the common case
+            out[:] = values
+            return out
         for i, v in enumerate(values):
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 out[i] = np.nan

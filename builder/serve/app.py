@@ -16,7 +16,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..config import ServeSettings
-from ..errors import NB2ServiceError, NotReady, PayloadTooLarge, PredictionFailed, RequestError
+from ..errors import ArtifactError, NB2ServiceError, NotReady, PayloadTooLarge, PredictionFailed, RequestError
 from .codecs import mlflow, native, v2
 from .codecs.body import dumps
 from .dataplane import DataPlane
@@ -45,15 +45,22 @@ class Service:
 def create_app(artifact: Path | str, settings: ServeSettings | None = None, *, warm_up: bool = True) -> Flask:
     """Load the artifact's model (checking its sha256), warm it up and return the flask app."""
     settings = settings or ServeSettings()
-    runtime = ModelRuntime.load(artifact, settings.model_name)
-    if warm_up:
-        runtime.warm_up()
+    try:
+        runtime = ModelRuntime.load(artifact, settings.model_name)
+        if warm_up:
+            runtime.warm_up()
+    except NB2ServiceError:
+        raise
+    except Exception as exc:  # a model file that matches its sha256 yet does not unpickle (EOFError, ...)
+        raise ArtifactError(f"{artifact}: the model cannot be loaded ({type(exc).__name__}: {exc}); refusing to start",
+                            hint="rebuild it with `nb2service build SRC -o DIR`") from exc
     buckets = value_buckets(runtime.warmup_predictions) if runtime.model.task == "regression" else None
     metrics = Metrics(runtime.model.metadata, runtime.name, multiprocess_dir=settings.metrics_dir,
                       value_buckets=buckets, inference_path=runtime.model.inference_path)
     service = Service(runtime, DataPlane(runtime, metrics, drift=settings.drift), metrics, settings)
 
     app = Flask(__name__)
+    app.debug = False  # never debug mode in production, even with FLASK_DEBUG=1 in the environment
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_request_bytes
     app.extensions[EXTENSION] = service
