@@ -27,6 +27,9 @@ ATOL = 1e-6
 RTOL = 1e-9
 #: Stands for a missing string in an ONNX string tensor (which cannot hold None or NaN).
 MISSING_STRING = "\x00nb2service:missing\x00"
+#: The one input of a model fitted on an all-numeric DataFrame without a ColumnTransformer: the
+#: columns stacked in schema order.
+STACKED = "nb2service_columns"
 ONNX = "onnx"
 SKLEARN = "sklearn"
 

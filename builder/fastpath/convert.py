@@ -1,8 +1,10 @@
 """scikit-learn -> ONNX, shaped for serving from the input schema.
 
-- Inputs: one ``[N, 1]`` tensor per column for DataFrame models (numbers, integers and booleans as
-  double, strings as string), one ``[N, n]`` double tensor for array models, one ``[N, 1]`` string
-  tensor for text models. Datetime columns are not converted.
+- Inputs: one ``[N, 1]`` tensor per column for DataFrame models that start with a
+  ``ColumnTransformer`` (numbers, integers and booleans as double, strings as string), one
+  ``[N, n]`` double tensor (``STACKED``) for other models fitted on all-numeric DataFrames and for
+  array models (``X``), one ``[N, 1]`` string tensor for text models. Datetime columns are not
+  converted.
 - Double precision throughout: linear models compute in double, tree ensembles use the
   ``ai.onnx.ml`` opset 3 operators whose thresholds are doubles (no float32 rounding of the
   thresholds, which would move rows that sit on one).
@@ -16,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 
-from . import MISSING_STRING
+from . import MISSING_STRING, STACKED
 
 TARGET_OPSET = {"": 21, "ai.onnx.ml": 3}
 
@@ -25,12 +27,15 @@ class Unsupported(Exception):
     """The model or its inputs cannot be converted; the message says why, for the build summary."""
 
 
-def initial_types(schema: dict) -> list:
+def initial_types(schema: dict, model=None) -> list:
     from skl2onnx.common.data_types import DoubleTensorType, StringTensorType
 
     kind, inputs = schema["input_kind"], schema["inputs"]
     if kind == "array":
         return [("X", DoubleTensorType([None, len(inputs)]))]
+    if kind == "dataframe" and model is not None and not _starts_with_column_transformer(model) \
+            and all(c["type"] in ("number", "integer", "boolean") for c in inputs):
+        return [(STACKED, DoubleTensorType([None, len(inputs)]))]  # a model fitted on a numeric frame
     if kind == "text":
         return [(inputs[0]["name"], StringTensorType([None, 1]))]
     types = []
@@ -48,18 +53,29 @@ def to_onnx(model, schema: dict):
     """Return the ONNX ModelProto of ``model`` for inputs described by ``schema``."""
     from skl2onnx import convert_sklearn
 
-    _register_double_imputer()
+    _register()
     model = _prepared(model)
     options = {id(est): {"zipmap": False} for est in _estimators(model)
                if hasattr(est, "classes_") and hasattr(est, "predict_proba") and not hasattr(est, "steps")}
+    from .trees import require_ml_opset5
+
     try:
-        return convert_sklearn(model, initial_types=initial_types(schema), options=options or None,
-                               target_opset=TARGET_OPSET)
+        proto = convert_sklearn(model, initial_types=initial_types(schema, model), options=options or None,
+                                target_opset=TARGET_OPSET)
+        require_ml_opset5(proto)
+        return proto
     except Unsupported:
         raise
     except Exception as exc:  # noqa: BLE001 - skl2onnx raises anything; the reason goes to the summary
         message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
         raise Unsupported(f"skl2onnx cannot convert it ({type(exc).__name__}: {message})") from exc
+
+
+def _starts_with_column_transformer(model) -> bool:
+    from sklearn.compose import ColumnTransformer
+
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    return isinstance(first, ColumnTransformer)
 
 
 def _prepared(model):
@@ -91,10 +107,14 @@ def _estimators(est):
 _registered = False
 
 
-def _register_double_imputer() -> None:
+def _register() -> None:
+    """Our converters for double inputs: imputers here, tree models in ``trees``."""
     global _registered
     if _registered:
         return
+    from . import trees
+
+    trees.register()
     from skl2onnx import update_registered_converter
     from skl2onnx.operator_converters.imputer_op import convert_sklearn_imputer
     from skl2onnx.shape_calculators.imputer import calculate_sklearn_imputer_output_shapes

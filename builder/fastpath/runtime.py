@@ -1,7 +1,7 @@
 """Serve side: run ``model.onnx`` with onnxruntime on the arrays ``InputSchema`` decoded.
 
 The input is what the schema builds with ``frames=False``: ``{column: 1-D array}`` for DataFrame
-models, a 2-D float array for array models, a list of strings for text models. Feeding it is a
+models (fed one input per column, or stacked into one matrix, as the ONNX model was made), a 2-D float array for array models, a list of strings for text models. Feeding it is a
 reshape per column (strings: missing values replaced by ``MISSING_STRING``); no pandas, no
 scikit-learn. One onnxruntime thread per worker, like the BLAS pools.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import MISSING_STRING
+from . import MISSING_STRING, STACKED
 
 
 class OnnxModel:
@@ -31,6 +31,7 @@ class OnnxModel:
         self.task = task
         types = {c.name: c.type for c in schema.columns}
         self.inputs = [(i.name, types.get(i.name) == "string") for i in self.session.get_inputs()]
+        self.stacked = [c.name for c in schema.columns] if self.inputs[0][0] == STACKED else None
         outputs = [o.name for o in self.session.get_outputs()]
         self.label = outputs[0]
         self.proba = "probabilities" if "probabilities" in outputs else None
@@ -41,6 +42,8 @@ class OnnxModel:
             return {self.inputs[0][0]: np.ascontiguousarray(model_input, dtype="float64")}
         if self.kind == "text":
             return {self.inputs[0][0]: np.array(model_input, dtype=object).reshape(-1, 1)}
+        if self.stacked:
+            return {STACKED: np.column_stack([model_input[name].astype("float64", copy=False) for name in self.stacked])}
         feed = {}
         for name, is_string in self.inputs:
             values = model_input[name]
@@ -53,10 +56,17 @@ class OnnxModel:
         return feed
 
     def run(self, model_input, want_proba: bool):
-        """``(labels or values, probabilities or None)`` as numpy arrays."""
-        names = [self.label, self.proba] if want_proba and self.proba else [self.label]
+        """``(labels or values, probabilities or None)`` as numpy arrays.
+
+        Raises ``ValueError`` where scikit-learn would have refused the input: a missing value that
+        reaches a step which cannot take one makes NaN outputs here, an exception there."""
+        np = self._np
+        names = [self.label, self.proba] if self.proba else [self.label]
         results = self.session.run(names, self.feed(model_input))
         values = results[0]
         if self.task == "regression":
             values = values.reshape(-1)
-        return values, (results[1] if len(results) > 1 else None)
+        check = values if self.task == "regression" else (results[1] if self.proba else None)
+        if check is not None and check.dtype.kind == "f" and np.isnan(check).any():
+            raise ValueError("Input contains NaN")
+        return values, (results[1] if want_proba and self.proba else None)

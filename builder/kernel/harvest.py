@@ -1,6 +1,7 @@
 """Run in the kernel after the notebook: find the model, infer its schema, serialize it, and write
-what the build needs (``harvest.json``) and what the fresh-process check compares against
-(``expected.json``) into the build's work folder."""
+what the build needs (``harvest.json``), what the fresh-process check compares against
+(``expected.json``) and what the fast path is checked on (``fastpath-rows.json``) into the build's
+work folder."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ EXAMPLE_ROWS = 5
 VERIFY_ROWS = 200
 #: Rows the ONNX fast path is checked on (more than the fresh-process check: it is cheap).
 FAST_PATH_ROWS = 2000
+FAST_PATH_FILE = "fastpath-rows.json"
 
 
 def harvest(namespace: dict, config: dict) -> None:
@@ -56,7 +58,7 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
     probabilities = model.predict_proba(raw) if schema["predict_proba"] else None
     out = Path(config["out"])
     joblib.dump(model, out / "model.joblib")
-    inference = _fast_path(model, schema, training, rows, predictions, probabilities, out)
+    _fast_path_rows(model, training, rows, predictions, probabilities, Path(config["work"]))
     result = {
         "model": {
             "variable": choice.label,
@@ -68,28 +70,23 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
         **schema,
         "examples": rows[:EXAMPLE_ROWS] if config.get("examples", True) else [],
         "libraries": _libraries(),
-        "inference": inference,
     }
     expected = {"rows": rows, "predictions": _plain_list(predictions),
                 "probabilities": _plain_list(probabilities) if probabilities is not None else None}
     return result, expected
 
 
-def _fast_path(model, schema: dict, training, rows: list, predictions, probabilities, out: Path) -> dict:
-    """Compile the model to ONNX and keep it only if it agrees on up to ``FAST_PATH_ROWS`` training
-    rows (``builder.fastpath``); never fails the build."""
-    try:
-        from ..fastpath.compile import compile_fast_path
-
-        if len(training.data) > len(rows):
-            raw = _raw(training, FAST_PATH_ROWS)
-            rows = _rows(training, FAST_PATH_ROWS)
-            predictions = model.predict(raw)
-            probabilities = model.predict_proba(raw) if probabilities is not None else None
-        return compile_fast_path(model, schema, rows, _plain_list(predictions),
-                                 _plain_list(probabilities) if probabilities is not None else None, out)
-    except Exception as exc:  # noqa: BLE001 - the scikit-learn path serves; the reason is recorded
-        return {"path": "sklearn", "reason": f"the fast path could not be compiled ({type(exc).__name__}: {exc})"}
+def _fast_path_rows(model, training, rows: list, predictions, probabilities, work: Path) -> None:
+    """Write the rows the ONNX fast path is checked on (``builder.fastpath.compile``), with the
+    model's answers: up to ``FAST_PATH_ROWS`` training rows, more than the fresh-process check."""
+    if len(training.data) > len(rows):
+        raw = _raw(training, FAST_PATH_ROWS)
+        rows = _rows(training, FAST_PATH_ROWS)
+        predictions = model.predict(raw)
+        probabilities = model.predict_proba(raw) if probabilities is not None else None
+    (work / FAST_PATH_FILE).write_text(json.dumps(
+        {"rows": rows, "predictions": _plain_list(predictions),
+         "probabilities": _plain_list(probabilities) if probabilities is not None else None}, default=_default))
 
 
 def _load_stage(path: str):

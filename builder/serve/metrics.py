@@ -43,15 +43,17 @@ class Metrics:
         else:
             self.values = Histogram("nb2service_predicted_value", "Predicted values",
                                     buckets=value_buckets or Histogram.DEFAULT_BUCKETS, registry=r)
-        info = Gauge("nb2service_model_info", "The model being served (value is always 1); inference_path: "
-                     "onnx (the verified fast path) or sklearn",
-                     ["name", "version", "notebook_sha256", *[lib.replace("-", "_") for lib in LIBRARIES],
-                      "inference_path"],
+        info = Gauge("nb2service_model_info", "The model being served (value is always 1)",
+                     ["name", "version", "notebook_sha256", *[lib.replace("-", "_") for lib in LIBRARIES]],
                      multiprocess_mode="max", registry=r)
         libraries = metadata.get("libraries") or {}
         notebooks = metadata.get("notebooks") or [{}]
         info.labels(name, str(metadata.get("version", "")), str(notebooks[0].get("sha256", "")),
-                    *[str(libraries.get(lib, "")) for lib in LIBRARIES], inference_path).set(1)
+                    *[str(libraries.get(lib, "")) for lib in LIBRARIES]).set(1)
+        path = Gauge("nb2service_inference_path_info", "Which inference path serves (value is always 1): onnx "
+                     "(the verified fast path, builder.fastpath) or sklearn", ["path"],
+                     multiprocess_mode="max", registry=r)
+        path.labels(inference_path).set(1)
 
     def record_request(self, endpoint: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, str(status)).inc()
