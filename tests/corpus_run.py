@@ -65,14 +65,16 @@ def free_port() -> int:
 def serve_and_predict(artifact: Path, examples: list, timeout: float = 120) -> str | None:
     """Start the service, wait for readiness, predict the examples; None when all went well."""
     port = free_port()
-    proc = subprocess.Popen([*NB2SERVICE, "serve", str(artifact), "--port", str(port), "--workers", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log_path = artifact.parent / f"{artifact.name}-serve.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([*NB2SERVICE, "serve", str(artifact), "--port", str(port), "--workers", "1"],
+                                stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                return f"serve exited {proc.returncode}: {proc.stdout.read()[-500:]}"
+                return f"serve exited {proc.returncode}: {log_path.read_text()[-500:]}"
             try:
                 with urllib.request.urlopen(f"{base}/readyz", timeout=2) as resp:
                     if resp.status == 200:
@@ -96,6 +98,7 @@ def serve_and_predict(artifact: Path, examples: list, timeout: float = 120) -> s
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
 
 
 def run_one(name: str, spec: dict, work: Path) -> Outcome:
