@@ -30,7 +30,7 @@ from .resolve import AsOf, Resolution, resolve
 #: What every build environment needs besides the notebook's own dependencies: a kernel to run the
 #: notebook in, and the serving runtime. Lower bounds are the oldest versions tested.
 RUNTIME_REQUIREMENTS = (
-    "ipykernel>=6.17",  # pinned as of the notebook's date with the stack (resolve.STACK)
+    "ipykernel>=6.0",  # pinned as of the notebook's date with the stack (resolve.STACK)
     "joblib",  # any version: a dated scikit-learn stack pins its own
     "flask>=3.0",
     "gunicorn>=22.0",
