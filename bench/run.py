@@ -12,7 +12,8 @@ For each variant of notebooks/churn (``linear``: the notebook as it is, Logistic
    predicts what nb2service predicts, wrk runs (single rows and 100-row batches at concurrency 1, 8
    and 32, ``--seconds`` each, after a short warm-up), total RSS and PSS with 1, 2 and 4 workers.
 
-Writes bench/results/<date>.json and <date>.md and prints the markdown. Everything listens on
+Writes bench/results/<date>T<time>.json and .md (a ``-VARIANT`` suffix when not both variants ran)
+and prints the markdown. Everything listens on
 127.0.0.1; every run is bounded in time.
 """
 
@@ -277,7 +278,7 @@ def main() -> None:
     document["machine"]["load_average_end"] = os.getloadavg()
     document["seconds"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds())
     (BENCH / "results").mkdir(exist_ok=True)
-    stem = BENCH / "results" / started.strftime("%Y-%m-%d")
+    stem = BENCH / "results" / (started.strftime("%Y-%m-%dT%H%M") + ("" if args.variants == "linear,forest" else f"-{args.variants.replace(',', '-')}"))
     stem.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n")
     markdown = report.markdown(document)
     stem.with_suffix(".md").write_text(markdown)

@@ -105,10 +105,8 @@ def compile_fast_path(staging: Path, env: BuildEnvironment, rows: Path, meta: di
     """Compile the model to ONNX in the build environment and keep it if it predicts like the model
     on ``rows`` (``builder.fastpath.compile``); record the verdict in metadata.json. Never fails:
     without a fast path, scikit-learn serves."""
-    run_env = process_environment()
-    run_env["PYTHONPATH"] = str(env.lib)
     proc = subprocess.run([str(env.python), "-m", "builder.fastpath.compile", str(staging), str(rows)],
-                          capture_output=True, text=True, env=run_env)
+                          capture_output=True, text=True, env=_build_env_vars(env))
     try:
         info = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -121,10 +119,8 @@ def compile_fast_path(staging: Path, env: BuildEnvironment, rows: Path, meta: di
 
 def verify_in_fresh_process(staging: Path, env: BuildEnvironment, expected: Path) -> dict:
     """Reload the artifact with the build environment's interpreter and compare predictions."""
-    run_env = process_environment()
-    run_env["PYTHONPATH"] = str(env.lib)
     proc = subprocess.run([str(env.python), "-m", "builder.model.verify", str(staging), str(expected)],
-                          capture_output=True, text=True, env=run_env)
+                          capture_output=True, text=True, env=_build_env_vars(env))
     try:
         verdict = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -134,6 +130,18 @@ def verify_in_fresh_process(staging: Path, env: BuildEnvironment, expected: Path
                                 hint="a model holding lambdas, open files or global state does not survive joblib; "
                                      "see the executed notebook in the build log")
     return verdict
+
+
+def _build_env_vars(env: BuildEnvironment) -> dict:
+    """The environment of a process run in the build environment. In nb2service's own cached venv,
+    bytecode is written even under PYTHONDONTWRITEBYTECODE (set in many container images): uv
+    installs no .pyc files, so otherwise every process (these checks, the kernel of a rebuild,
+    every served worker) compiles scikit-learn, pandas and numpy again, seconds each time."""
+    run_env = process_environment()
+    run_env["PYTHONPATH"] = str(env.lib)
+    if env.root is not None:
+        run_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return run_env
 
 
 def publish(staging: Path, out: Path) -> None:
