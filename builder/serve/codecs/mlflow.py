@@ -64,20 +64,21 @@ def _records(value, schema):
     return schema.from_records(value), len(value)
 
 
-def _instances(value, schema):
+def _rows_or_columns(value, schema, field: str, expected: str):
+    """``instances`` and ``inputs``: a list of rows/records, or an object of columns."""
     if isinstance(value, dict):
-        return _columns(value, schema, "instances")
+        return _columns(value, schema, field)
     if not isinstance(value, list):
-        raise RequestError("'instances' must be a list of rows or records", field="instances")
+        raise RequestError(f"'{field}' must be {expected}", field=field)
     return schema.from_records(value), len(value)
+
+
+def _instances(value, schema):
+    return _rows_or_columns(value, schema, "instances", "a list of rows or records")
 
 
 def _inputs(value, schema):
-    if isinstance(value, dict):
-        return _columns(value, schema, "inputs")
-    if not isinstance(value, list):
-        raise RequestError("'inputs' must be a list of rows or an object of columns", field="inputs")
-    return schema.from_records(value), len(value)
+    return _rows_or_columns(value, schema, "inputs", "a list of rows or an object of columns")
 
 
 def _columns(value: dict, schema, field: str):
