@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .config import build_settings, serve_settings
-from .errors import NB2ServiceError, UsageError
+from .errors import NB2ServiceError
 
 
 def reports_errors(command):
@@ -49,12 +49,8 @@ def _build_options(command):
 
 
 def _settings(notebooks, **options):
-    try:
-        settings = build_settings()
-    except UsageError as exc:
-        click.echo(f"ERROR: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    return settings.with_options(notebooks=tuple(notebooks) or None, **options)
+    """Settings from the environment, overridden by the options given (errors reach reports_errors)."""
+    return build_settings().with_options(notebooks=tuple(notebooks) or None, **options)
 
 
 @main.command()

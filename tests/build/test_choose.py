@@ -74,3 +74,14 @@ def test_artifact_folders_inside_the_repo_are_not_candidates(make_repo):
                       "out/executed/a.ipynb": notebook("x = 1"),
                       "out/metadata.json": '{"nb2service_version": "0.1.0"}'})
     assert choose_notebooks(repo, ()) == [repo / "a.ipynb"]
+
+
+def test_the_cli_reports_conflicting_variables_with_exit_code_2(monkeypatch):
+    from click.testing import CliRunner
+
+    from builder.cli import main
+
+    monkeypatch.setenv("NOTEBOOK", "a.ipynb")
+    monkeypatch.setenv("S2I_SOURCE_NOTEBOOK_LIST", "b.ipynb")
+    result = CliRunner().invoke(main, ["inspect", "."])
+    assert result.exit_code == 2 and "ERROR: both NOTEBOOK and S2I_SOURCE_NOTEBOOK_LIST are set" in result.output
