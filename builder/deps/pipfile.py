@@ -7,13 +7,12 @@ not need them.
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 from ..errors import DependencyError
 from .pep508 import is_url, parse_requirement
 from .records import Found
-from .requirements_file import display
+from .requirements_file import display, read_toml
 
 #: Pipfile keys that pipenv turns into environment markers (``sys_platform = "== 'linux'"``).
 _MARKER_KEYS = ("os_name", "sys_platform", "platform_machine", "platform_system",
@@ -36,10 +35,7 @@ def read_pipfile_lock(path: Path, repo: Path) -> Found:
 def read_pipfile(path: Path, repo: Path) -> Found:
     """The ``[packages]`` table of a Pipfile; ``"*"`` means unpinned."""
     label = display(path, repo)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise DependencyError(f"{label}: not valid TOML ({err})") from None
+    data = read_toml(path, label)
     packages = data.get("packages", {})
     if not isinstance(packages, dict):
         raise DependencyError(f"{label}: [packages] must be a table of NAME = VERSION entries")

@@ -7,13 +7,12 @@ Optional dependencies, dependency groups and Poetry's ``python`` entry are not r
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 from ..errors import DependencyError
 from .pep508 import parse_requirement
 from .records import Found
-from .requirements_file import display
+from .requirements_file import display, read_toml
 
 _OPERATOR = re.compile(r"^(===|==|!=|~=|<=|>=|<|>)")
 
@@ -21,10 +20,7 @@ _OPERATOR = re.compile(r"^(===|==|!=|~=|<=|>=|<|>)")
 def read_pyproject(path: Path, repo: Path) -> Found:
     """The runtime dependencies declared in a pyproject.toml (PEP 621, then Poetry)."""
     label = display(path, repo)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise DependencyError(f"{label}: not valid TOML ({err})") from None
+    data = read_toml(path, label)
     found = Found()
     project = data.get("project", {})
     if "dependencies" in project.get("dynamic", []):

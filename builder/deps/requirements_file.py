@@ -72,6 +72,16 @@ def parse_lines(lines: Iterable[tuple[int, str]], *, base: Path, repo: Path, lab
     return found
 
 
+def read_toml(path: Path, label: str) -> dict:
+    """A TOML file (Pipfile, pyproject.toml) as a dict, or DependencyError naming it."""
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise DependencyError(f"{label}: not valid TOML ({err})") from None
+
+
 def display(path: Path, repo: Path) -> str:
     """``path`` relative to the repository, with forward slashes."""
     try:

@@ -75,22 +75,22 @@ def _is_double(operator) -> bool:
     return isinstance(operator.inputs[0].type, DoubleTensorType)
 
 
-def _classifier(fallback):
+def _double_only(convert_double, fallback):
+    """A converter that uses ``convert_double`` for single-output models fed doubles, else skl2onnx's."""
     def convert(scope, operator, container):
         op = operator.raw_operator
         if not _is_double(operator) or getattr(op, "n_outputs_", 1) != 1:
             return fallback(scope, operator, container)
-        _convert_classifier(scope, operator, container)
+        convert_double(scope, operator, container)
     return convert
+
+
+def _classifier(fallback):
+    return _double_only(_convert_classifier, fallback)
 
 
 def _regressor(fallback):
-    def convert(scope, operator, container):
-        op = operator.raw_operator
-        if not _is_double(operator) or getattr(op, "n_outputs_", 1) != 1:
-            return fallback(scope, operator, container)
-        _convert_regressor(scope, operator, container)
-    return convert
+    return _double_only(_convert_regressor, fallback)
 
 
 def _trees(op) -> list:
