@@ -92,6 +92,15 @@ def _variant(v: dict) -> list[str]:
         lines.append(f"| {name} | {info.get('cold_start_s')} | {info.get('agrees_with_nb2service_on_100_rows')} | "
                      + " | ".join(" / ".join(str(x.get(key, "-")) for x in mem)
                                   for key in ("rss_mib", "pss_mib", "uss_mib")) + " |")
+    four = ((v.get("servers") or {}).get("nb2service") or {}).get("memory_4_workers") or {}
+    if four.get("each"):
+        lines += ["", "nb2service with 4 workers, process by process (MiB): RSS = shared + private pages; a worker's "
+                  "shared pages are mostly the arbiter's heap (the loaded app and model), inherited at fork and "
+                  "counted again in its RSS.", "",
+                  "| process | RSS | shared | private |", "| --- | ---: | ---: | ---: |"]
+        for i, proc in enumerate(four["each"]):
+            lines.append(f"| {'arbiter' if i == 0 else f'worker {i}'} | {proc['rss_mib']} | {proc['shared_mib']} | "
+                         f"{proc['private_mib']} |")
     floor = v.get("floor") or {}
     lines += ["", "In-process floor (µs per call, median of 7):", "",
               "| rows | sklearn predict | sklearn predict + predict_proba | ONNX run (labels + probabilities) | "

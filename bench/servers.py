@@ -118,10 +118,12 @@ class Server:
     def rss(self) -> dict:
         """Memory of the server's process tree in MiB: total RSS (shared pages counted in every
         process that maps them), PSS (shared pages divided among them) and USS (private pages only),
-        and the largest process's RSS and USS."""
+        the largest process's RSS and USS, and each process's RSS split into shared and private
+        pages (``each``: the root process first)."""
         pids = _tree(self.proc.pid)
         total = {"Rss": 0, "Pss": 0, "Private": 0}
         largest = {"Rss": 0, "Private": 0}
+        each = []
         for pid in pids:
             fields = {"Rss": 0, "Pss": 0, "Private": 0}
             try:
@@ -137,10 +139,13 @@ class Server:
                 total[key] += fields[key]
             for key in largest:
                 largest[key] = max(largest[key], fields[key])
+            each.append((pid != self.proc.pid, fields))
         mib = lambda kib: round(kib / 1024, 1)  # noqa: E731
+        each = [{"rss_mib": mib(f["Rss"]), "shared_mib": mib(f["Rss"] - f["Private"]), "private_mib": mib(f["Private"])}
+                for _, f in sorted(each, key=lambda item: item[0])]
         return {"processes": len(pids), "rss_mib": mib(total["Rss"]), "pss_mib": mib(total["Pss"]),
                 "uss_mib": mib(total["Private"]), "largest_rss_mib": mib(largest["Rss"]),
-                "largest_uss_mib": mib(largest["Private"])}
+                "largest_uss_mib": mib(largest["Private"]), "each": each}
 
     def stop(self) -> None:
         if self.proc.poll() is None:

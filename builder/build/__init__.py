@@ -8,8 +8,9 @@
 4. execute  - run the notebook(s) headless in a kernel from that environment (``execute.py``)
 5. model    - find the trained model in the kernel (``builder.kernel.find_model``)
 6. schema   - infer its input schema from its training data (``builder.kernel.infer_schema``)
-7. package  - serialize, write metadata.json, compile the ONNX fast path and keep it if it agrees
-              (``builder.fastpath``), reload in a fresh process and compare (``package.py``)
+7. package  - serialize, write metadata.json, reload in a fresh process and compare, compile the
+              ONNX fast path and keep it if it agrees (``package.py``, ``builder.model.verify``,
+              ``builder.fastpath``)
 
 ``inspect()`` runs stages 1-3 without installing or running anything.
 """
@@ -31,7 +32,7 @@ from .choose import choose_notebooks
 from .environment import RUNTIME_REQUIREMENTS, prepare_environment
 from .execute import NotebookRun, run_notebooks
 from ..kernel.harvest import FAST_PATH_FILE
-from .package import compile_fast_path, publish, staging_dir, verify_in_fresh_process, write_artifact
+from .package import Checker, publish, staging_dir, write_artifact
 from .parse import parse_notebook
 from .resolve import AsOf, choose_as_of, notebook_commit_date, parse_as_of
 
@@ -122,17 +123,19 @@ def _build_once(the_plan: Plan, out: Path, settings: BuildSettings, as_of: AsOf,
     staging = staging_dir(out)
     work = Path(tempfile.mkdtemp(prefix="nb2service-build-"))
     try:
-        with reporter.stage("run the notebook and find the model"):
-            result = run_notebooks(runs, repo, env, settings, staging, work, log=reporter.log)
-            reporter.log(f"    model: {result.harvest['model']['variable']} ({result.harvest['model']['reason']})")
-        with reporter.stage("write and verify the artifact"):
-            dependencies = {**the_plan.dependencies.to_json(), "resolution": env.resolution_json(), "retried": retried}
-            meta = write_artifact(staging, repo, result, env, dependencies, model_name(runs[0].path))
-            inference = compile_fast_path(staging, env, result.expected_path.parent / FAST_PATH_FILE, meta)
-            reporter.log(f"    inference path: {inference['path']} ({inference.get('reason')})")
-            verdict = verify_in_fresh_process(staging, env, result.expected_path)
-            reporter.log(f"    reloaded in a fresh process: {verdict['rows']} rows predicted identically")
-            publish(staging, out)
+        with Checker(env) as checker:  # its imports overlap the notebook's run
+            with reporter.stage("run the notebook and find the model"):
+                result = run_notebooks(runs, repo, env, settings, staging, work, log=reporter.log)
+                reporter.log(f"    model: {result.harvest['model']['variable']} ({result.harvest['model']['reason']})")
+            with reporter.stage("write and verify the artifact"):
+                dependencies = {**the_plan.dependencies.to_json(), "resolution": env.resolution_json(),
+                                "retried": retried}
+                meta = write_artifact(staging, repo, result, env, dependencies, model_name(runs[0].path))
+                verdict = checker.check(staging, result.expected_path, result.expected_path.parent / FAST_PATH_FILE,
+                                        meta)
+                reporter.log(f"    reloaded in a fresh process: {verdict['rows']} rows predicted identically")
+                reporter.log(f"    inference path: {meta['inference']['path']} ({meta['inference'].get('reason')})")
+                publish(staging, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)

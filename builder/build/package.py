@@ -1,5 +1,6 @@
 """Stage 7: write the artifact (model, metadata.json, lock, executed notebooks), reload it in a
-fresh process from the build environment and check it predicts what the in-kernel model did.
+fresh process from the build environment and check it predicts what the in-kernel model did; the
+same process compiles and checks the ONNX fast path (``Checker``).
 
 The artifact is assembled in a staging folder next to OUT and moved into place only once verified,
 so a failed build never leaves an artifact that looks valid (and never destroys the previous one).
@@ -13,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -20,7 +22,7 @@ import nbformat
 from .. import __version__
 from ..config import credential_values, process_environment
 from ..errors import VerificationError
-from ..model.artifact import METADATA_FILE, MODEL_FILE, sha256_file
+from ..model.artifact import MODEL_FILE, sha256_file, write_metadata
 from .environment import BuildEnvironment, installed_distributions
 from .execute import ExecutionResult
 from .history import head_commit
@@ -68,13 +70,13 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
         "training_data": harvest["training_data"],
         "examples": harvest["examples"],
         "libraries": harvest["libraries"],
-        "inference": {"path": "sklearn", "reason": "not compiled"},  # compile_fast_path() says
+        "inference": {"path": "sklearn", "reason": "not compiled"},  # Checker.check() says
         "python": harvest["libraries"].get("python"),
         "environment": env.describe(),
         "dependencies": dependencies,
         "lock": LOCK_FILE,
     }
-    (staging / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    write_metadata(staging, meta)
     return meta
 
 
@@ -101,35 +103,47 @@ def redact_outputs(nb: nbformat.NotebookNode, secrets: dict[str, str]) -> nbform
     return nb
 
 
-def compile_fast_path(staging: Path, env: BuildEnvironment, rows: Path, meta: dict) -> dict:
-    """Compile the model to ONNX in the build environment and keep it if it predicts like the model
-    on ``rows`` (``builder.fastpath.compile``); record the verdict in metadata.json. Never fails:
-    without a fast path, scikit-learn serves."""
-    proc = subprocess.run([str(env.python), "-m", "builder.fastpath.compile", str(staging), str(rows)],
-                          capture_output=True, text=True, env=_build_env_vars(env))
-    try:
-        info = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        info = {"path": "sklearn", "reason": f"the fast-path compiler crashed (exit {proc.returncode}): {tail[-300:]}"}
-    meta["inference"] = info
-    (staging / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
-    return info
+class Checker:
+    """The fresh process of the build environment that checks the artifact (``builder.model.verify``):
+    reload and compare, then compile the ONNX fast path and check it. Started before the notebook
+    runs, so that its imports (scikit-learn, pandas, onnxruntime, skl2onnx: seconds in a new
+    process, more in a new environment) overlap the notebook's run; a context manager, so a build
+    that fails before the check leaves no process behind."""
 
+    def __init__(self, env: BuildEnvironment):
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen([str(env.python), "-m", "builder.model.verify"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+                                      env=_build_env_vars(env))
 
-def verify_in_fresh_process(staging: Path, env: BuildEnvironment, expected: Path) -> dict:
-    """Reload the artifact with the build environment's interpreter and compare predictions."""
-    proc = subprocess.run([str(env.python), "-m", "builder.model.verify", str(staging), str(expected)],
-                          capture_output=True, text=True, env=_build_env_vars(env))
-    try:
-        verdict = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise VerificationError(f"the fresh-process check crashed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-    if not verdict["ok"]:
-        raise VerificationError(f"the serialized model does not behave like the notebook's: {verdict['problem']}",
-                                hint="a model holding lambdas, open files or global state does not survive joblib; "
-                                     "see the executed notebook in the build log")
-    return verdict
+    def check(self, staging: Path, expected: Path, fast_rows: Path | None, meta: dict) -> dict:
+        """The verdict on the artifact in ``staging``; ``meta["inference"]`` gets which path serves
+        and why. Raises ``VerificationError`` when the reloaded model predicts differently."""
+        job = {"artifact": str(staging), "expected": str(expected),
+               "fast_rows": str(fast_rows) if fast_rows is not None and fast_rows.exists() else None}
+        out, _ = self._proc.communicate(json.dumps(job) + "\n")
+        try:
+            verdict = json.loads(out.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            self._stderr.seek(0)
+            tail = self._stderr.read().decode(errors="replace")[-3000:]
+            raise VerificationError(f"the fresh-process check crashed (exit {self._proc.returncode}):\n{tail}")
+        if not verdict["ok"]:
+            raise VerificationError(f"the serialized model does not behave like the notebook's: {verdict['problem']}",
+                                    hint="a model holding lambdas, open files or global state does not survive "
+                                         "joblib; see the executed notebook in the build log")
+        meta["inference"] = verdict["inference"]
+        return verdict
+
+    def __enter__(self) -> "Checker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        for stream in (self._proc.stdin, self._proc.stdout, self._stderr):
+            stream.close()
 
 
 def _build_env_vars(env: BuildEnvironment) -> dict:

@@ -1,17 +1,16 @@
 """Build side: compile the fitted model to ONNX and keep it only if it predicts what the model does.
 
-Run by the build as ``python -m builder.fastpath.compile ARTIFACT ROWS.json`` in the build
-environment, after metadata.json was written: it loads the dumped model, converts it, and checks
-the ONNX form on the training rows the kernel wrote (``rows``, ``predictions``, ``probabilities``:
-the same JSON rows, decoded by the same ``InputSchema``, as a request would be). Prints one JSON
-object, what goes into ``metadata["inference"]``. Never fails the build: any problem is the reason
-the artifact is served by scikit-learn instead.
+Called by the build's checks (``builder.model.verify``) in a fresh process of the build
+environment, after the reloaded model passed its own check: converts the model and checks the ONNX
+form on the training rows the kernel wrote (``rows``, ``predictions``, ``probabilities``: the same
+JSON rows, decoded by the same ``InputSchema``, as a request would be). Returns what goes into
+``metadata["inference"]``. Never fails the build: any problem is the reason the artifact is served
+by scikit-learn instead.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -59,8 +58,6 @@ def _compile(model, schema, rows, predictions, probabilities, target: Path) -> d
 
 def check(onnx_path: Path, schema: dict, rows: list, predictions: list, probabilities: list | None):
     """``(problem or None, max_abs_diff)``: the ONNX model at ``onnx_path`` against the expected answers."""
-    import numpy as np
-
     from ..model.inputs import InputSchema
     from ..model.served import to_jsonable
     from .runtime import OnnxModel
@@ -125,25 +122,3 @@ def _libraries() -> dict:
         except md.PackageNotFoundError:
             pass
     return found
-
-
-def main(argv: list[str]) -> int:
-    root, rows_path = Path(argv[0]), Path(argv[1])
-    try:
-        import joblib
-
-        from ..model.artifact import read_metadata, verify_model_file
-
-        meta = read_metadata(root)
-        model = joblib.load(verify_model_file(root, meta))
-        expected = json.loads(rows_path.read_text())
-        info = compile_fast_path(model, meta, expected["rows"], expected["predictions"], expected.get("probabilities"),
-                                 root)
-    except Exception as exc:  # noqa: BLE001 - reported as the reason scikit-learn serves
-        info = {"path": SKLEARN, "reason": f"the fast path was not compiled ({type(exc).__name__}: {str(exc)[:300]})"}
-    print(json.dumps(info))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -38,6 +38,11 @@ def read_metadata(root: Path) -> dict:
     return meta
 
 
+def write_metadata(root: Path, meta: dict) -> None:
+    """Write ``root/metadata.json`` (the build writes it, and the build's checks add their verdicts)."""
+    (Path(root) / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
+
+
 def verify_model_file(root: Path, meta: dict) -> Path:
     """Return the model file's path after checking its sha256 against metadata.json."""
     model = meta["model"]

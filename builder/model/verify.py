@@ -1,20 +1,35 @@
-"""Reload an artifact in a fresh process and check it predicts what the in-kernel model did.
+"""The build's checks on a written artifact, in a fresh process of the build environment.
 
-Run by the build as ``python -m builder.model.verify ARTIFACT EXPECTED.json`` in the build
-environment; prints one JSON object: ``{"ok": bool, "rows": n, "problem": str | null}``. When the
-build compiled a fast path (``builder.fastpath``), its ONNX form is checked too, within the fast
-path's stated tolerance.
+1. Reload the artifact as the service will (sha256 checked, joblib) and compare its predictions
+   with what the in-kernel model predicted: labels identical, probabilities and regression outputs
+   within ``RTOL``/``ATOL``.
+2. Compile the ONNX fast path (``builder.fastpath.compile``, checked there on more training rows)
+   and, when it is kept, load the artifact again the way the service will and compare once more;
+   a fast path that disagrees is dropped and scikit-learn serves, saying why.
+
+Run by the build as ``python -m builder.model.verify`` in the build environment, started when the
+notebook starts running: it imports the libraries the checks need while the notebook runs (the
+slow part of a fresh process), then reads one job from stdin, a JSON line
+``{"artifact": DIR, "expected": EXPECTED.json, "fast_rows": ROWS.json | null}`` (an empty line:
+nothing to check). It updates ``inference`` in metadata.json and prints one JSON object:
+``{"ok": bool, "rows": n, "problem": str | null, "inference": {...}}``.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
+from pathlib import Path
 
 #: Probabilities and regression outputs may differ by this much (relative) after the round trip;
 #: labels must be identical.
 RTOL = 1e-9
 ATOL = 1e-12
+#: What the checks import, loaded while the notebook still runs. A missing one is not an error here:
+#: the check that needs it says so.
+WARM_UP = ("numpy", "pandas", "joblib", "sklearn.pipeline", "sklearn.compose", "sklearn.preprocessing",
+           "sklearn.impute", "onnxruntime", "skl2onnx", "builder.fastpath.convert", "builder.fastpath.runtime")
 
 
 def compare(expected: dict, model, rtol: float = RTOL, atol: float = ATOL) -> str | None:
@@ -37,29 +52,75 @@ def compare(expected: dict, model, rtol: float = RTOL, atol: float = ATOL) -> st
     return None
 
 
-def main(argv: list[str]) -> int:
-    from . import ServedModel
+def check(root: Path, expected: dict, fast_rows: Path | None) -> dict:
+    """Both checks on the artifact at ``root``; ``fast_rows`` None: no fast path is tried."""
     from ..errors import NB2ServiceError
+    from . import ServedModel
 
-    root, expected_path = argv
-    with open(expected_path) as fh:
-        expected = json.load(fh)
+    verdict = {"ok": False, "rows": len(expected["rows"]), "problem": None,
+               "inference": {"path": "sklearn", "reason": "not compiled"}}
     try:
         model = ServedModel.load(root, fast=False)
-        problem = compare(expected, model)
-        if problem is None and (model.metadata.get("inference") or {}).get("path") == "onnx":
-            from ..fastpath import ATOL as FAST_ATOL, RTOL as FAST_RTOL
-
-            fast = ServedModel.load(root)
-            problem = compare(expected, fast, FAST_RTOL, FAST_ATOL)
-            problem = f"the ONNX fast path: {problem}" if problem else None
+        verdict["problem"] = compare(expected, model)
     except NB2ServiceError as exc:
-        problem = str(exc)
+        verdict["problem"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure to reload is the finding we report
-        problem = f"{type(exc).__name__}: {exc}"
-    print(json.dumps({"ok": problem is None, "rows": len(expected["rows"]), "problem": problem}))
+        verdict["problem"] = f"{type(exc).__name__}: {exc}"
+    if verdict["problem"] is None:
+        verdict["ok"] = True
+        if fast_rows is not None:
+            verdict["inference"] = fast_path(root, model, expected, fast_rows)
+    return verdict
+
+
+def fast_path(root: Path, model, expected: dict, rows_path: Path) -> dict:
+    """Compile the fast path into ``root``, record it in metadata.json, check it as served."""
+    from ..fastpath import ATOL as FAST_ATOL, ONNX, ONNX_FILE, RTOL as FAST_RTOL, SKLEARN
+    from ..fastpath.compile import compile_fast_path
+    from . import ServedModel
+    from .artifact import write_metadata
+
+    meta = model.metadata
+    try:
+        rows = json.loads(Path(rows_path).read_text())
+        info = compile_fast_path(model.estimator, meta, rows["rows"], rows["predictions"], rows.get("probabilities"),
+                                 root)
+    except Exception as exc:  # noqa: BLE001 - reported as the reason scikit-learn serves
+        info = {"path": SKLEARN, "reason": f"the fast path was not compiled ({type(exc).__name__}: {str(exc)[:300]})"}
+    meta["inference"] = info
+    write_metadata(root, meta)
+    if info["path"] == ONNX:
+        try:
+            problem = compare(expected, ServedModel.load(root), FAST_RTOL, FAST_ATOL)
+        except Exception as exc:  # noqa: BLE001 - same as a disagreement: scikit-learn serves
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem:
+            info.update(path=SKLEARN, reason=f"the ONNX form, loaded as served, disagrees with the model: {problem}")
+            (Path(root) / ONNX_FILE).unlink(missing_ok=True)
+            write_metadata(root, meta)
+    return info
+
+
+def warm_up() -> None:
+    for name in WARM_UP:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S110 - see WARM_UP
+            pass
+
+
+def main() -> int:
+    warm_up()
+    line = sys.stdin.readline().strip()
+    if not line:
+        return 0
+    job = json.loads(line)
+    with open(job["expected"]) as fh:
+        expected = json.load(fh)
+    fast_rows = Path(job["fast_rows"]) if job.get("fast_rows") else None
+    print(json.dumps(check(Path(job["artifact"]), expected, fast_rows)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
