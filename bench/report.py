@@ -52,7 +52,10 @@ def targets(variant: dict) -> list[tuple[str, str, bool | None]]:
         out.append(("first build <= 1.15x its floor", f"{ratio}x ({build['first']['seconds']} s vs "
                     f"{build['floor']['seconds']} s)", ratio <= 1.15))
         ratio = _ratio(build["warm"]["seconds"], build["first"]["seconds"])
-        out.append(("warm rebuild <= 0.5x the first build", f"{ratio}x ({build['warm']['seconds']} s)", ratio <= 0.5))
+        cells = build["warm"].get("cells_s")
+        share = f"; the notebook's own cells, which every rebuild runs again, {cells} s of it" if cells else ""
+        out.append(("warm rebuild <= 0.5x the first build", f"{ratio}x ({build['warm']['seconds']} s{share})",
+                    ratio <= 0.5))
     return out
 
 
