@@ -238,7 +238,8 @@ class InputSchema:
         column-by-column path, which names the culprit of any problem."""
         import numpy as np
 
-        if not all(type(v) in (int, float) or v is None for row in rows[:1] for v in row):
+        first = rows[0]
+        if not isinstance(first, (list, tuple)) or not all(type(v) in (int, float) or v is None for v in first):
             return None
         try:
             array = np.asarray(rows, dtype="float64")

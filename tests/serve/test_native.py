@@ -49,6 +49,14 @@ def test_seldon_ndarray_with_names_in_any_order_is_answered_in_seldon_shape_too(
     assert body["data"]["names"] == ["no", "yes"] and len(body["data"]["ndarray"]) == len(rows)
 
 
+@pytest.mark.parametrize("ndarray", [[1.5, 2.0, 0.025, 3.0], [[1.5, 2.0], 0.025], ["x0", [1.0]]])
+def test_an_array_model_given_rows_that_are_not_lists_answers_400_naming_the_field(clients, ndarray):
+    # Found by the fuzzer: a flat ndarray of numbers was a 500 (TypeError) on the array fast path.
+    response = clients["array"].post("/predict", json={"data": {"names": False, "ndarray": ndarray}})
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["field"] == "data"
+
+
 def test_the_nachlass_form_field_json_args_holds_json(clients, artifacts):
     rows = examples(artifacts["churn"])
     response = clients["churn"].post("/predict", data={"json_args": json.dumps(rows)})
