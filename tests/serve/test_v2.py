@@ -138,6 +138,8 @@ BAD = [
     ("no-inputs", {"id": "1"}, "'inputs' must be a non-empty list"),
     ("unknown-datatype", {"inputs": [{"name": "age", "shape": [1], "datatype": "FLOAT", "data": [1]}]},
      "unknown datatype"),
+    ("datatype-not-a-string", {"inputs": [{"name": "age", "shape": [1], "datatype": ["FP64"], "data": [1]}]},
+     "unknown datatype"),  # found by make fuzz: was a 500 (unhashable list)
     ("shape-mismatch", {"inputs": [{"name": "age", "shape": [2], "datatype": "INT64", "data": [1]},
                                    {"name": "bmi", "shape": [2], "datatype": "FP64", "data": [1, 2]}]}, "holds 2 values"),
     ("missing-column", {"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1]}]},

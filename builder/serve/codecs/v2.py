@@ -51,7 +51,7 @@ def _tensor(tensor, i: int):
     shape, datatype = tensor.get("shape"), tensor.get("datatype")
     if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
         raise RequestError(f"input '{name}': 'shape' must be a list of non-negative integers", field=name)
-    if datatype not in DATATYPES:
+    if not isinstance(datatype, str) or datatype not in DATATYPES:
         raise RequestError(f"input '{name}': unknown datatype {datatype!r}; one of {', '.join(sorted(DATATYPES))}",
                            field=name)
     if "data" not in tensor:
