@@ -169,12 +169,16 @@ class InputSchema:
                            (" or a list of values in schema order" if self.kind == "array" else ""),
                            field="instances")
 
-    def from_rows(self, rows: list, names: list | None = None) -> Any:
-        """Rows as lists, in ``names`` order (default: the schema's order)."""
+    def from_rows(self, rows: list, names: list | None = None, names_field: str = "data.names") -> Any:
+        """Rows as lists, in ``names`` order (default: the schema's order); ``names_field`` is the
+        request field that gave the names, for the error when they are not strings."""
         self._check_batch(rows)
         if self.kind == "text":
             return self._text([r[0] if isinstance(r, (list, tuple)) and len(r) == 1 else r for r in rows])
         names = list(names) if names is not None else self.names
+        bad = next((n for n in names if not isinstance(n, str)), None)
+        if bad is not None:
+            raise RequestError(f"column names must be strings, got {bad!r}", field=names_field)
         if self.kind == "array" and names == self.names:
             fast = self._numeric_rows(rows)
             if fast is not None:

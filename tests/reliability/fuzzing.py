@@ -134,4 +134,4 @@ def header(response, name: str) -> str:
 
 def _short(value) -> str:
     text = repr(value)
-    return text if len(text) < 160 else text[:160] + "..."
+    return text if len(text) < 2000 else text[:2000] + "..."  # enough to replay the request

@@ -75,6 +75,8 @@ BAD = [
      "orient='records'"),
     ("wrong-column-count", b'{"dataframe_split": {"columns": ["age", "bmi"], "data": [[1]]}}', "application/json",
      400, "expected a list of 2 values"),
+    ("column-not-a-string", b'{"dataframe_split": {"columns": [["age"], "bmi"], "data": [[1, 2]]}}',
+     "application/json", 400, "column names must be strings"),  # found by make fuzz: was a 500
     ("missing-column", b'{"dataframe_records": [{"age": 40}]}', "application/json", 400, "missing column 'bmi'"),
     ("uncastable", b'{"dataframe_records": [{"age": "old", "bmi": 1}]}', "application/json", 400, "expected a number"),
     ("empty-batch", b'{"inputs": []}', "application/json", 400, "empty"),

@@ -57,6 +57,14 @@ def test_an_array_model_given_rows_that_are_not_lists_answers_400_naming_the_fie
     assert response.get_json()["field"] == "data"
 
 
+@pytest.mark.parametrize("names", [[{"a": 1}], [["tenure"]], [1, 2, 3, 4, 5]])
+def test_seldon_names_that_are_not_strings_are_a_400_naming_the_field(clients, names):
+    # Found by the fuzzer: a dict or a list among data.names was a 500 (unhashable type).
+    response = clients["churn"].post("/predict", json={"data": {"names": names, "ndarray": [[1] * len(names)]}})
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["field"] == "data.names" and "must be strings" in response.get_json()["error"]
+
+
 def test_the_nachlass_form_field_json_args_holds_json(clients, artifacts):
     rows = examples(artifacts["churn"])
     response = clients["churn"].post("/predict", data={"json_args": json.dumps(rows)})

@@ -54,7 +54,7 @@ def _split(value, schema):
         raise RequestError("'dataframe_split.data' must be a list of rows", field="dataframe_split.data")
     if columns is not None and data and not isinstance(data[0], list):  # one row given flat
         data = [data] if len(columns) > 1 or schema.kind == "text" else [[v] for v in data]
-    return schema.from_rows(data, columns), len(data)
+    return schema.from_rows(data, columns, "dataframe_split.columns"), len(data)
 
 
 def _records(value, schema):
