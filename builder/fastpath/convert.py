@@ -53,6 +53,10 @@ def to_onnx(model, schema: dict):
     """Return the ONNX ModelProto of ``model`` for inputs described by ``schema``."""
     from skl2onnx import convert_sklearn
 
+    held_none = [c["name"] for c in schema.get("inputs", []) if c.get("missing_value") == "None"]
+    if held_none:
+        raise Unsupported(f"the training data held None (not NaN) for missing values in {', '.join(held_none)}, "
+                          "which scikit-learn treats as a category of its own; the ONNX form cannot tell them apart")
     _register()
     model = _prepared(model)
     options = {id(est): {"zipmap": False} for est in _estimators(model)

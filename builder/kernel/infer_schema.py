@@ -133,6 +133,11 @@ def column_schema(name: str, series) -> dict:
             out["min"], out["max"] = float(min(values)), float(max(values))
         else:
             out["type"] = "string"
+            if missing and all(v is None for v in series[series.isna()]):
+                # A None in an object column is not NaN to scikit-learn: OneHotEncoder learns it as a
+                # category of its own and SimpleImputer does not see it as missing. A JSON null must
+                # then arrive as None too, or the service would predict differently from the notebook.
+                out["missing_value"] = "None"
             levels = pd.unique(pd.Series([str(v) for v in values], dtype=object))
             if isinstance(series.dtype, pd.CategoricalDtype):
                 levels = [str(c) for c in series.cat.categories]

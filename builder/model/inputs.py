@@ -34,6 +34,9 @@ class Column:
     categories: frozenset | None = None
     min: float | None = None
     max: float | None = None
+    #: How the training data held a missing string: NaN (pandas' reading of an empty cell) or None
+    #: (an object column built from Python values), which scikit-learn treats as a value of its own.
+    missing_is_none: bool = False
 
     def convert(self, values: list, np):
         """Return a numpy array of ``values`` in this column's type, or raise RequestError."""
@@ -104,9 +107,10 @@ class Column:
         if all(type(v) is str for v in values):  # the common case
             out[:] = values
             return out
+        missing = None if self.missing_is_none else np.nan
         for i, v in enumerate(values):
             if v is None or (isinstance(v, float) and math.isnan(v)):
-                out[i] = np.nan
+                out[i] = missing
             elif isinstance(v, str):
                 out[i] = v
             elif isinstance(v, (bool, int, float)):
@@ -144,7 +148,7 @@ class InputSchema:
             Column(
                 name=c["name"], type=c["type"], dtype=c.get("dtype", ""), nullable=c.get("nullable", True),
                 categories=frozenset(c["categories"]) if c.get("categories") is not None else None,
-                min=c.get("min"), max=c.get("max"),
+                min=c.get("min"), max=c.get("max"), missing_is_none=c.get("missing_value") == "None",
             )
             for c in meta["inputs"]
         ]

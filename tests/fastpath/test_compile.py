@@ -9,7 +9,7 @@ from builder.fastpath import ATOL, ONNX_FILE
 from builder.fastpath.compile import compile_fast_path
 from builder.model import ServedModel
 
-from .conftest import FITTERS, compile_artifact, serve
+from .conftest import FITTERS, compile_artifact, serve, write_pair
 
 CONVERTED = ["churn", "array", "regressor", "forest", "forest_regressor"]
 
@@ -76,7 +76,7 @@ def test_a_text_pipeline_is_served_by_onnx_only_if_it_predicts_identically(pairs
 
 def test_a_label_mismatch_falls_back_to_scikit_learn_and_says_which_row(tmp_path):
     model, data = FITTERS["churn"]()
-    out = serve.write_artifact(tmp_path / "churn", "churn")
+    out = write_pair(tmp_path, "churn")[0]  # the same model, served by scikit-learn
     meta = json.loads((out / "metadata.json").read_text())
     wrong = ["yes" if p == "no" else "no" for p in model.predict(data)]
     wrong[3:] = model.predict(data)[3:].tolist()
@@ -88,7 +88,7 @@ def test_a_label_mismatch_falls_back_to_scikit_learn_and_says_which_row(tmp_path
 
 def test_probabilities_beyond_the_tolerance_fall_back_to_scikit_learn(tmp_path):
     model, data = FITTERS["churn"]()
-    out = serve.write_artifact(tmp_path / "churn", "churn")
+    out = write_pair(tmp_path, "churn")[0]  # the same model, served by scikit-learn
     meta = json.loads((out / "metadata.json").read_text())
     shifted = (model.predict_proba(data) + [10 * ATOL, -10 * ATOL]).tolist()
     info = compile_artifact(out, model, data, meta, probabilities=shifted)
@@ -126,3 +126,13 @@ def test_a_changed_onnx_file_refuses_to_start(pairs, tmp_path):
         fh.write(b"\0")
     with pytest.raises(ArtifactError, match="changed after the build"):
         ServedModel.load(fast)
+
+
+def test_a_model_trained_with_none_for_missing_strings_is_served_by_scikit_learn(tmp_path):
+    # OneHotEncoder learned None as a category; the ONNX form sees every missing string alike.
+    artifact = serve.write_artifact(tmp_path / "churn-none", "churn")
+    model, data = serve.FITTERS["churn"]()
+    meta = json.loads((artifact / "metadata.json").read_text())
+    info = compile_artifact(artifact, model, data, meta)
+    assert info["path"] == "sklearn" and "None (not NaN)" in info["reason"] and "contract" in info["reason"]
+    assert not (artifact / ONNX_FILE).exists()

@@ -91,3 +91,18 @@ def test_many_distinct_strings_are_not_listed_as_categories():
     model.fit(frame, np.arange(500.0))
     schema, _ = infer_schema(model, {"frame": frame})
     assert "categories" not in schema["inputs"][0]
+
+
+def test_an_object_column_holding_none_for_missing_says_so_and_nan_does_not():
+    # scikit-learn treats None in an object column as a value (a OneHotEncoder category), not as
+    # missing; the service must then decode a JSON null as None, not NaN.
+    none = pd.DataFrame({"contract": pd.Series(["monthly", None, "yearly", "monthly"], dtype=object),
+                         "seats": [1, 2, 3, 4]})
+    nan = none.assign(contract=pd.Series(["monthly", np.nan, "yearly", "monthly"], dtype=object))
+    for data, expected in ((none, "None"), (nan, None)):
+        model = make_pipeline(ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["contract"]),
+                                                 ("num", "passthrough", ["seats"])]),
+                              LogisticRegression()).fit(data, [0, 1, 0, 1])
+        schema, _ = infer_schema(model, {"X_train": data})
+        contract = next(c for c in schema["inputs"] if c["name"] == "contract")
+        assert contract.get("missing_value") == expected and contract["nullable"] is True

@@ -65,6 +65,24 @@ def test_seldon_names_that_are_not_strings_are_a_400_naming_the_field(clients, n
     assert response.get_json()["field"] == "data.names" and "must be strings" in response.get_json()["error"]
 
 
+def test_a_null_is_decoded_as_the_training_data_held_missing_strings(artifacts):
+    # tests/serve's churn frame holds None (not NaN) in its object column 'contract', which
+    # OneHotEncoder learned as a category: a JSON null must predict what None did in the notebook.
+    import joblib
+    import pandas as pd
+
+    from builder.model import ServedModel
+
+    artifact = artifacts["churn"]
+    contract = next(c for c in json.loads((artifact / "metadata.json").read_text())["inputs"] if c["name"] == "contract")
+    assert contract["missing_value"] == "None"
+    row = {"tenure": 5, "charges": 50.0, "contract": None, "zip": "10001", "paperless": True}
+    frame = pd.DataFrame({k: pd.Series([v], dtype=object if k == "contract" else None) for k, v in row.items()})
+    model = joblib.load(artifact / "model.joblib")
+    served = ServedModel.load(artifact).predict_records([row], proba=True)
+    assert served.probabilities == model.predict_proba(frame).tolist()
+
+
 def test_the_nachlass_form_field_json_args_holds_json(clients, artifacts):
     rows = examples(artifacts["churn"])
     response = clients["churn"].post("/predict", data={"json_args": json.dumps(rows)})
