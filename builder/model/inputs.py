@@ -179,10 +179,13 @@ class InputSchema:
         self._check_batch(rows)
         if self.kind == "text":
             return self._text([r[0] if isinstance(r, (list, tuple)) and len(r) == 1 else r for r in rows])
-        names = list(names) if names is not None else self.names
-        bad = next((n for n in names if not isinstance(n, str)), None)
-        if bad is not None:
-            raise RequestError(f"column names must be strings, got {bad!r}", field=names_field)
+        if names is None:
+            names = self.names
+        else:
+            names = list(names)
+            bad = next((n for n in names if not isinstance(n, str)), None)
+            if bad is not None:
+                raise RequestError(f"column names must be strings, got {bad!r}", field=names_field)
         if self.kind == "array" and names == self.names:
             fast = self._numeric_rows(rows)
             if fast is not None:
