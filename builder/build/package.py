@@ -120,7 +120,7 @@ class Checker:
         """The verdict on the artifact in ``staging``; ``meta["inference"]`` gets which path serves
         and why. Raises ``VerificationError`` when the reloaded model predicts differently."""
         job = {"artifact": str(staging), "expected": str(expected),
-               "fast_rows": str(fast_rows) if fast_rows is not None and fast_rows.exists() else None}
+               "fast_rows": str(fast_rows) if fast_rows is not None else None}
         out, _ = self._proc.communicate(json.dumps(job) + "\n")
         try:
             verdict = json.loads(out.strip().splitlines()[-1])
