@@ -108,5 +108,17 @@ def serve(out, host, port, workers, in_build_env):
               in_build_env=in_build_env)
 
 
+@main.command()
+@click.argument("artifact", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False), default="report.html",
+              show_default=True, help="The HTML file to write.")
+@reports_errors
+def report(artifact, out):
+    """Write the model report of ARTIFACT (card, evaluation, plots, notebook) as one offline HTML file."""
+    from .modelcard.page import write_offline
+
+    click.echo(f"---> wrote {write_offline(artifact, out)}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,6 +11,8 @@
 7. package  - serialize, write metadata.json, reload in a fresh process and compare, compile the
               ONNX fast path and keep it if it agrees (``package.py``, ``builder.model.verify``,
               ``builder.fastpath``)
+8. report   - draw the report's plots and render the executed notebooks into ``report/``
+              (``builder.modelcard.stage``); only then is the artifact published
 
 ``inspect()`` runs stages 1-3 without installing or running anything.
 """
@@ -32,7 +34,8 @@ from .choose import choose_notebooks
 from .environment import RUNTIME_REQUIREMENTS, prepare_environment
 from .execute import NotebookRun, run_notebooks
 from ..kernel.harvest import FAST_PATH_FILE
-from .package import Checker, publish, staging_dir, write_artifact
+from ..modelcard.stage import write_report
+from .package import Checker, _build_env_vars, publish, staging_dir, write_artifact
 from .parse import parse_notebook
 from .resolve import AsOf, choose_as_of, notebook_commit_date, parse_as_of
 
@@ -135,7 +138,9 @@ def _build_once(the_plan: Plan, out: Path, settings: BuildSettings, as_of: AsOf,
                                         meta)
                 reporter.log(f"    reloaded in a fresh process: {verdict['rows']} rows predicted identically")
                 reporter.log(f"    inference path: {meta['inference']['path']} ({meta['inference'].get('reason')})")
-                publish(staging, out)
+            with reporter.stage("draw the report"):
+                write_report(staging, meta, str(env.python), _build_env_vars(env), log=reporter.log)
+            publish(staging, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
@@ -166,6 +171,7 @@ def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
         *block("verified", [f"{meta['verified_rows']} rows predict identically after a reload in a fresh process"]),
         *block("inference", inference_lines(meta.get("inference") or {})),
         *block("artifact", [str(out), f"model sha256 {model['sha256'][:16]}..., metadata.json, requirements.lock"]),
+        *block("report", report_lines(meta.get("report"))),
         f"  built in {total:.1f} s",
     ]
 
@@ -176,6 +182,16 @@ def inference_lines(info: dict) -> list[str]:
         return [f"ONNX fast path (onnxruntime), compiled in {info.get('seconds')} s",
                 f"checked on {info.get('reason')}; max abs difference {info.get('max_abs_diff', 0):.3g}"]
     return ["scikit-learn", f"no fast path: {info.get('reason', 'not attempted')}"]
+
+
+def report_lines(report: dict | None) -> list[str]:
+    """What the report stage made: plots, rendered notebooks, problems; where to see it."""
+    if not report:
+        return []
+    plots = ", ".join(p["name"] for p in report["plots"]) or "no plots"
+    rendered = sum(1 for n in report["notebooks"] if n["file"])
+    return [f"{plots}; {rendered} notebook(s) rendered", "see it: GET /report on the service, or "
+            "nb2service report OUT -o report.html", *[f"WARNING: {p}" for p in report["problems"]]]
 
 
 def model_name(notebook: Path) -> str:

@@ -23,7 +23,7 @@ from .dataplane import DataPlane
 from .metrics import Metrics, value_buckets
 from .openapi import openapi_document
 from .runtime import ModelRuntime
-from .views import docs, health, mlflow_views, native_views, v1_views, v2_views
+from .views import docs, health, mlflow_views, native_views, report, v1_views, v2_views
 
 log = logging.getLogger("nb2service.serve")
 EXTENSION = "nb2service"
@@ -64,7 +64,8 @@ def create_app(artifact: Path | str, settings: ServeSettings | None = None, *, w
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_request_bytes
     app.extensions[EXTENSION] = service
-    for blueprint in (native_views.bp, mlflow_views.bp, v2_views.bp, v1_views.bp, health.bp, docs.bp):
+    for blueprint in (native_views.bp, mlflow_views.bp, v2_views.bp, v1_views.bp, health.bp, docs.bp,
+                      report.bp):
         app.register_blueprint(blueprint)
     _count_predictions(app, service)
     _handle_errors(app, service)

@@ -74,11 +74,19 @@ class Metrics:
             self.drift.labels(feature, signal).inc(n)
 
     def exposition(self) -> bytes:
+        return generate_latest(self._collected())
+
+    def families(self) -> list:
+        """The metric families with their samples, summed across workers (for ``/report/live.json``)."""
+        return list(self._collected().collect())
+
+    def _collected(self) -> CollectorRegistry:
+        """This process's registry, or one reading every worker's files in multiprocess mode."""
         if self.multiprocess_dir is None:
-            return generate_latest(self.registry)
+            return self.registry
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
-        return generate_latest(registry)
+        return registry
 
 
 def value_buckets(predictions: list) -> tuple | None:
