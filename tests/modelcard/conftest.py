@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -174,9 +175,12 @@ def reported(tmp_path_factory) -> dict[str, Path]:
             "training": write_artifact(root / "training", forest, "training"),
             "none": write_artifact(root / "none", ridge, "none"),
             "absent": write_artifact(root / "absent", ridge, None)}
-    for artifact in made.values():
-        meta = json.loads((artifact / "metadata.json").read_text())
-        write_report(artifact, meta, sys.executable, build_env(), log=lambda line: None)
+
+    def report(artifact: Path) -> dict:
+        return write_report(artifact, metadata(artifact), sys.executable, build_env(), log=lambda line: None)
+
+    with ThreadPoolExecutor(len(made)) as pool:  # each stage waits on its own importances process
+        list(pool.map(report, made.values()))
     return made
 
 
