@@ -83,7 +83,8 @@ def evaluation(meta: dict) -> dict:
                 or "no held-out data was found in the notebook"), "metrics": []}
     metrics = [(METRIC_NAMES.get(name, name), _num(value)) for name, value in (found.get("metrics") or {}).items()]
     path = "ONNX fast path" if found.get("path") == "onnx" else "scikit-learn"
-    return {"recorded": True, "scored": True, "label": data_label(found), "metrics": metrics,
+    notes = [str(n) for n in found.get("notes") or []] + ([str(found["problem"])] if found.get("problem") else [])
+    return {"recorded": True, "scored": True, "label": data_label(found), "metrics": metrics, "notes": notes,
             "training": data.get("source") == "training", "path": f"predicted through the served path ({path})"}
 
 

@@ -14,10 +14,15 @@ running with the service's origin:
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: nbconvert's own log (e.g. "Alternative text is missing on 3 image(s)") would reach the build
+#: output with no context; errors raise anyway.
+QUIET = logging.getLogger("nb2service.notebook")
+QUIET.setLevel(logging.ERROR)
 
 #: Tags kept in notebook HTML: text, tables (pandas), images, details, styles (pandas Styler,
 #: scikit-learn's estimator display). Not kept: script, iframe, object, embed, form, link, meta, svg.
@@ -59,7 +64,7 @@ def render(path: Path) -> str:
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", template_file="notebook.html.j2",
+    exporter = HTMLExporter(log=QUIET, template_name="lab", template_file="notebook.html.j2",
                             extra_template_paths=[str(TEMPLATES)], sanitize_html=True,
                             filters={"clean_html": without_active_content})
     body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4),

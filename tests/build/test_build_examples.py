@@ -59,8 +59,26 @@ def test_churn_builds_a_verified_artifact_with_its_schema_and_sources(built):
     assert f"scikit-learn=={meta['libraries']['scikit-learn']}" in lock
     executed = nbformat.read(folder / meta["notebooks"][0]["executed"], as_version=4)
     assert any(cell.get("outputs") for cell in executed.cells if cell.cell_type == "code")
-    assert [s["stage"] for s in report["stages"]][-1] == "write and verify the artifact"
+    assert [s["stage"] for s in report["stages"]][-2:] == ["write and verify the artifact", "draw the report"]
     assert report["metadata"]["verified_rows"] >= 100
+
+
+def test_the_build_renders_the_executed_notebook_into_the_artifacts_report(built):
+    folder, _ = built("churn")
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["report"]["notebooks"] == [{"path": "churn.ipynb", "file": "report/notebook-0.html"}]
+    assert meta["report"]["problems"] == [] and meta["report"]["feature_importances"] == (
+        "LogisticRegression has no feature_importances_")
+    html = (folder / "report" / "notebook-0.html").read_text()
+    assert "Predicting subscription churn" in html and "<script" not in html
+
+
+def test_a_forest_gets_its_feature_importances_read_in_the_build_environment(built):
+    folder, _ = built("iris-numpy")
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["report"]["feature_importances"] == "feature_importances_ of RandomForestClassifier"
+    assert "feature_importances" in [p["name"] for p in meta["report"]["plots"]]
+    assert (folder / "report" / "feature_importances.svg").read_text().count("<rect") >= 4
 
 
 def test_a_second_build_of_the_same_repo_installs_nothing(built, tmp_path):

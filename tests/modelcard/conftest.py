@@ -64,7 +64,7 @@ def _forest():
     n = 150
     y = np.repeat(["setosa", "versicolor", "virginica"], n // 3)
     centers = {"setosa": (5.0, 1.5, 0.2), "versicolor": (5.9, 4.2, 1.3), "virginica": (6.6, 5.5, 2.0)}
-    X = pd.DataFrame([[c + rng.normal(0, 0.35) for c in centers[label]] for label in y],
+    X = pd.DataFrame([[c + rng.normal(0, 0.55) for c in centers[label]] for label in y],
                      columns=["sepal_length", "petal_length", "petal_width"])
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
     model = RandomForestClassifier(n_estimators=25, random_state=0).fit(X_train, y_train)

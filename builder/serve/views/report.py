@@ -51,5 +51,6 @@ def static(name: str):
 def live():
     s = service()
     features = [column.name for column in s.model.schema.columns]
-    summary = summarize(s.metrics.families(), features, s.model.classes if s.model.task == "classification" else None)
+    classes = (s.model.classes or []) if s.model.task == "classification" else None
+    summary = summarize(s.metrics.families(), features, classes)
     return _secured(json_response(summary), "default-src 'none'; frame-ancestors 'none'")
