@@ -223,6 +223,21 @@ def _paths(name: str, version: str, schema, examples: list, model) -> dict:
         "/openapi.json": _get("This document", "Status", "operations"),
         "/docs": {"get": {"summary": "Interactive documentation", "tags": ["operations"], "responses": {
             "200": {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+        "/report": {"get": {"summary": "The model report: card, evaluation plots, executed notebook, live panels",
+                            "tags": ["report"], "responses": {"200": {"description": "HTML page", "content": {
+                                "text/html": {"schema": {"type": "string"}}}}}}},
+        "/report/live.json": {"get": {"summary": "The report's live panels: a summary of /metrics", "tags": ["report"],
+                                      "responses": {"200": {"description": "requests, latency, rows, predictions per "
+                                                            "class or their distribution, drift per feature",
+                                                            "content": {"application/json": {"schema": {
+                                                                "type": "object"}}}}}}},
+        "/report/notebook/{index}": {"parameters": [{"name": "index", "in": "path", "required": True,
+                                                     "schema": {"type": "integer", "minimum": 0}}],
+                                     "get": {"summary": "An executed notebook rendered to HTML (sandboxed, no script)",
+                                             "tags": ["report"], "responses": {
+                                                 "200": {"description": "HTML page", "content": {
+                                                     "text/html": {"schema": {"type": "string"}}}},
+                                                 "404": {"description": "no such notebook"}}}},
     }
     return paths
 

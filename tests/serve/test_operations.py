@@ -115,8 +115,10 @@ def test_the_openapi_document_validates_as_openapi_3_and_covers_every_endpoint(c
     document = client.get("/openapi.json").get_json()
     validate(document)
     routes = {r.rule for r in client.application.url_map.iter_rules()} - {"/static/<path:filename>",
-                                                                         "/docs/static/<path:filename>", "/v2/"}
-    documented = {p.replace("{model_name}", "<name>").replace("{model_version}", "<version>") for p in document["paths"]}
+                                                                         "/docs/static/<path:filename>", "/v2/",
+                                                                         "/report/static/<name>"}
+    documented = {p.replace("{model_name}", "<name>").replace("{model_version}", "<version>")
+                  .replace("{index}", "<int:index>") for p in document["paths"]}
     assert routes == documented
 
 
