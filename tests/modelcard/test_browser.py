@@ -103,13 +103,13 @@ def test_the_report_page_shows_card_plots_notebook_and_live_numbers_that_move_an
         expect(frame.locator("img[src^='data:image/png']")).to_have_count(1)
 
         # live panels: numbers that move after predictions
-        expect(page.locator("#live-requests")).to_have_text("0", timeout=10_000)
+        expect(page.locator("#live-requests")).to_have_text("0", timeout=20_000)
         rows = meta["examples"][:2] + [{"sepal_length": 99.0, "petal_length": 1.4, "petal_width": 0.2}]
         for _ in range(3):
             assert requests.post(server.url + "/predict", json={"instances": rows}, timeout=10).status_code == 200
         assert requests.post(server.url + "/predict", json={"instances": [{"sepal_length": "x"}]},
                              timeout=10).status_code == 400
-        expect(page.locator("#live-requests")).to_have_text("4", timeout=10_000)
+        expect(page.locator("#live-requests")).to_have_text("4", timeout=20_000)
         expect(page.locator("#live-rows")).to_have_text("9")
         expect(page.locator("#live-invalid")).to_have_text("1")
         expect(page.locator("#live-errors")).to_contain_text("1 answered with an error")
