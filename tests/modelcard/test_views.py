@@ -123,3 +123,23 @@ def test_nb2service_report_on_a_folder_that_is_no_artifact_says_so(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 8
     assert "metadata.json: missing" in done.stderr and not (tmp_path / "r.html").exists()
+
+
+def test_every_notebook_of_a_multi_notebook_build_gets_its_frame_or_says_why_not(reported, tmp_path):
+    import json
+    import shutil
+
+    from builder.serve.app import create_app
+
+    artifact = Path(shutil.copytree(reported["forest"], tmp_path / "two"))
+    meta = metadata(artifact)
+    shutil.copy(artifact / "report" / "notebook-0.html", artifact / "report" / "notebook-1.html")
+    meta["report"]["notebooks"] += [{"path": "evaluate.ipynb", "file": "report/notebook-1.html"},
+                                    {"path": "broken.ipynb", "file": None, "problem": "rendering broken.ipynb: boom"}]
+    (artifact / "metadata.json").write_text(json.dumps(meta))
+    client = create_app(artifact).test_client()
+    html = client.get("/report").get_data(as_text=True)
+    assert re.findall(r'src="(/report/notebook/\d)"', html) == ["/report/notebook/0", "/report/notebook/1"]
+    assert "evaluate.ipynb" in html and "rendering broken.ipynb: boom" in html
+    assert client.get("/report/notebook/1").status_code == 200
+    assert client.get("/report/notebook/2").status_code == 404
