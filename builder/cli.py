@@ -96,13 +96,16 @@ def inspect(src, notebooks, as_json):
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080). Env: PORT.")
 @click.option("--workers", type=click.IntRange(min=1), help="gunicorn worker processes (default: from the CPUs "
               "and memory this process may use, 1-12). Env: WEB_CONCURRENCY.")
+@click.option("--strict", is_flag=True, default=None, help="Refuse (400) unknown categories and values outside "
+              "the training range, naming the field and what training saw (default: accept them, count them as "
+              "drift). Env: NB2SERVICE_STRICT_INPUTS=1.")
 @click.option("--in-build-env", is_flag=True, hidden=True)
 @reports_errors
-def serve(out, host, port, workers, in_build_env):
+def serve(out, host, port, workers, strict, in_build_env):
     """Serve the model artifact OUT over HTTP with gunicorn (native, MLflow, KServe V1/V2 protocols)."""
     from .serve.launch import serve as run_serve
 
-    options = {"host": host, "port": port, "workers": workers}
+    options = {"host": host, "port": port, "workers": workers, "strict": strict}
     settings = serve_settings().with_options(**options)
     run_serve(out, settings, explicit=frozenset(k for k, v in options.items() if v is not None),
               in_build_env=in_build_env)

@@ -163,7 +163,7 @@ class ServeSettings:
     Environment: ``PORT``, ``WEB_CONCURRENCY``, ``GUNICORN_CMD_ARGS``, ``MODEL_NAME`` (S2I and
     gunicorn names) and ``NB2SERVICE_HOST``, ``NB2SERVICE_TIMEOUT``, ``NB2SERVICE_GRACEFUL_TIMEOUT``,
     ``NB2SERVICE_MAX_REQUEST_BYTES``, ``NB2SERVICE_BLAS_THREADS``, ``NB2SERVICE_ACCESS_LOG``,
-    ``NB2SERVICE_DRIFT``. ``PROMETHEUS_MULTIPROC_DIR`` is honoured when set (else a fresh temp dir).
+    ``NB2SERVICE_DRIFT``, ``NB2SERVICE_STRICT_INPUTS``. ``PROMETHEUS_MULTIPROC_DIR`` is honoured when set (else a fresh temp dir).
     """
 
     host: str = "127.0.0.1"
@@ -177,6 +177,8 @@ class ServeSettings:
     gunicorn_cmd_args: str | None = None
     access_log: bool = False
     drift: bool = True
+    #: Refuse (400) unknown categories and values outside the training range (``builder.model.strict``).
+    strict: bool = False
     metrics_dir: str | None = None
     #: Values of THREAD_VARIABLES already set by the user (they win over ``blas_threads``).
     thread_overrides: tuple[tuple[str, str], ...] = ()
@@ -228,6 +230,7 @@ def serve_settings(environ: dict | None = None) -> ServeSettings:
         gunicorn_cmd_args=_env("GUNICORN_CMD_ARGS", environ),
         access_log=_flag("NB2SERVICE_ACCESS_LOG", False, environ),
         drift=_flag("NB2SERVICE_DRIFT", True, environ),
+        strict=_flag("NB2SERVICE_STRICT_INPUTS", False, environ),
         metrics_dir=_env("PROMETHEUS_MULTIPROC_DIR", environ),
         thread_overrides=tuple((n, _env(n, environ)) for n in THREAD_VARIABLES if _env(n, environ)),
     )

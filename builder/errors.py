@@ -106,6 +106,14 @@ class RequestError(NB2ServiceError):
         self.field = field
 
 
+class SchemaMismatch(RequestError):
+    """The request is well formed but does not fit the model's inputs: missing columns, an empty
+    batch, a CSV body without its header row, values strict mode refuses. MLflow's scoring server
+    answers these with ``INVALID_PARAMETER_VALUE``, so MLflow clients expect that code."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+
+
 class UnsupportedMediaType(RequestError):
     http_status = 415
     error_code = "BAD_REQUEST"

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import RequestError
+from ..errors import RequestError, SchemaMismatch
 
 KINDS = ("dataframe", "array", "text")
 PLAIN_NUMBERS = (int, float, type(None))
@@ -138,6 +138,9 @@ class InputSchema:
     #: DataFrame models: build one DataFrame (True) or hand over ``{column: array}`` (False, the
     #: fast path, which feeds the arrays to onnxruntime without pandas).
     frames: bool = True
+    #: Strict mode (``NB2SERVICE_STRICT_INPUTS``): unknown categories and values outside the
+    #: training range are a 400 instead of only a drift signal (``builder.model.strict``).
+    strict: bool = False
 
     @classmethod
     def from_metadata(cls, meta: dict) -> "InputSchema":
@@ -166,7 +169,14 @@ class InputSchema:
         if self.kind == "text":
             return self._text([r.get(self.columns[0].name) if isinstance(r, dict) else r for r in records])
         if all(isinstance(r, dict) for r in records):
-            return self.from_columns({c.name: self._pluck(records, c.name) for c in self.columns})
+            if isinstance(records[0], dict) and any(isinstance(v, list) for v in records[0].values()):
+                return self.from_columns(self._column_blocks(records))
+            try:
+                columns = {c.name: [r[c.name] for r in records] for c in self.columns}
+            except KeyError:  # only then look for every column the first incomplete row lacks
+                row, record = next((i, r) for i, r in enumerate(records) if not all(n in r for n in self.names))
+                raise missing_columns([c for c in self.columns if c.name not in record], row) from None
+            return self.from_columns(columns)
         if all(isinstance(r, (list, tuple)) for r in records):
             return self.from_rows(records)
         raise RequestError("each row must be an object keyed by column name" +
@@ -208,11 +218,12 @@ class InputSchema:
             if name not in columns:
                 raise RequestError(f"missing input '{name}' (text)", field=name)
             return self._text(list(columns[name]))
+        missing = [c for c in self.columns if c.name not in columns]
+        if missing:
+            raise missing_columns(missing)
         lengths = set()
         arrays = {}
         for col in self.columns:
-            if col.name not in columns:
-                raise RequestError(f"missing column '{col.name}' (expected {col.type})", field=col.name)
             values = columns[col.name]
             if not isinstance(values, (list, tuple)):
                 values = [values]
@@ -221,7 +232,11 @@ class InputSchema:
         if len(lengths) > 1:
             raise RequestError(f"columns have different lengths: {sorted(lengths)}", field="inputs")
         if lengths == {0}:
-            raise RequestError("the batch is empty: send at least one row", field="instances")
+            raise SchemaMismatch("the batch is empty: send at least one row", field="instances")
+        if self.strict:
+            from .strict import check_strict
+
+            check_strict(self.columns, arrays)
         if self.kind == "array":
             return np.column_stack([arrays[c.name].astype("float64") for c in self.columns])
         return self._frame(arrays) if self.frames else arrays
@@ -265,12 +280,31 @@ class InputSchema:
         if not isinstance(rows, (list, tuple)):
             raise RequestError("expected a list of rows", field="instances")
         if not rows:
-            raise RequestError("the batch is empty: send at least one row", field="instances")
+            raise SchemaMismatch("the batch is empty: send at least one row", field="instances")
 
-    @staticmethod
-    def _pluck(records: list, name: str) -> list:
-        try:
-            return [r[name] for r in records]
-        except KeyError:
-            row = next(i for i, r in enumerate(records) if name not in r)
-            raise RequestError(f"missing column '{name}' in row {row}", field=name) from None
+    def _column_blocks(self, records: list) -> dict:
+        """KServe V1's columnar records, ``[{"col": [v, ...], ...}, ...]``: each record holds
+        columns of equal length, and the blocks follow one another (as KServe concatenates them)."""
+        columns: dict = {}
+        for i, record in enumerate(records):
+            lengths = {len(v) if isinstance(v, list) else -1 for v in record.values()}
+            if -1 in lengths or len(lengths) > 1:
+                raise RequestError(f"instances[{i}]: a record of columns needs a list of the same length for every "
+                                   "column (KServe's {\"column\": [values]} form)", field="instances")
+            for name, values in record.items():
+                columns.setdefault(name, []).extend(values)
+        missing = [c for c in self.columns if c.name not in columns]
+        if missing:
+            raise missing_columns(missing)
+        if len({len(v) for v in columns.values()}) > 1:
+            raise RequestError("instances: the records of columns do not all name the same columns",
+                               field="instances")
+        return columns
+
+
+def missing_columns(missing: list[Column], row: int | None = None) -> SchemaMismatch:
+    """One error naming every missing column and its type; ``field`` is the first of them."""
+    listed = ", ".join(f"'{c.name}' ({c.type})" for c in missing)
+    where = f" in row {row}" if row is not None else ""
+    noun = "column" if len(missing) == 1 else f"{len(missing)} columns"
+    return SchemaMismatch(f"missing {noun}{where}: {listed}", field=missing[0].name)

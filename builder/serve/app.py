@@ -49,6 +49,7 @@ def create_app(artifact: Path | str, settings: ServeSettings | None = None, *, w
         runtime = ModelRuntime.load(artifact, settings.model_name)
         if warm_up:
             runtime.warm_up()
+        runtime.model.schema.strict = settings.strict  # after the warm-up, which predicts on training rows
     except NB2ServiceError:
         raise
     except Exception as exc:  # a model file that matches its sha256 yet does not unpickle (EOFError, ...)

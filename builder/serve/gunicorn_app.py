@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import shlex
 from pathlib import Path
 
@@ -97,6 +98,7 @@ def run(artifact: Path, settings: ServeSettings, *, explicit: frozenset = frozen
 
     app = create_app(artifact, settings)  # in the master, before forking: workers share the model
     name = app.extensions[EXTENSION].runtime.name
+    app.extensions[EXTENSION].metrics.processes.master = os.getpid()  # gunicorn's master: this process
     options = gunicorn_options(settings, name, explicit)
     gc.collect()
     gc.freeze()  # objects made so far stay out of the collector, so forked workers keep sharing their pages

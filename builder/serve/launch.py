@@ -52,7 +52,8 @@ def build_env_command(artifact: Path, meta: dict, settings: ServeSettings, expli
             hint=f"rebuild with `nb2service build SRC -o {artifact}` (it recreates the environment)")
     argv = [recorded, "-m", "builder.serve", str(artifact), "--in-build-env"]
     for option in sorted(explicit):
-        argv += [f"--{option}", str(getattr(settings, option))]
+        value = getattr(settings, option)
+        argv += [f"--{option}"] if value is True else [f"--{option}", str(value)]
     env = process_environment()
     paths = [lib or str(PACKAGE_PARENT), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
     env["PYTHONPATH"] = os.pathsep.join(paths)

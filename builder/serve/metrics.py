@@ -3,7 +3,8 @@
 ``nb2service serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder before
 ``prometheus_client`` is first imported (``builder.serve.__main__``); each worker then writes its
 values to files there and ``GET /metrics`` sums them. Without that variable (tests, ``flask run``)
-the values live in this process. Health, metrics and docs requests are not counted.
+the values live in this process. Health, metrics and docs requests are not counted. ``process_*``
+metrics describe gunicorn's master and each live worker (``builder.serve.process_metrics``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections import Counter as Tally
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
+
+from .process_metrics import ServerProcesses
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -54,6 +57,9 @@ class Metrics:
                      "(the verified fast path, builder.fastpath) or sklearn", ["path"],
                      multiprocess_mode="max", registry=r)
         path.labels(inference_path).set(1)
+        #: ``process_*`` per server process; ``run`` sets ``processes.master`` to gunicorn's master.
+        self.processes = ServerProcesses()
+        r.register(self.processes)
 
     def record_request(self, endpoint: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, str(status)).inc()
@@ -86,6 +92,7 @@ class Metrics:
             return self.registry
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
+        registry.register(self.processes)
         return registry
 
 

@@ -124,6 +124,11 @@ def _schemas(schema, model) -> dict:
         "V1Status": {"type": "object", "required": ["name", "ready"], "properties": {
             "name": {"type": "string"}, "ready": {"type": "boolean"}}},
         "Status": {"type": "object", "additionalProperties": True},
+        "ModelList": {"type": "object", "required": ["models"], "properties": {
+            "models": {"type": "array", "items": {"type": "string"}}}},
+        "RepositoryIndex": {"type": "array", "items": {"type": "object", "required": ["name", "state"], "properties": {
+            "name": {"type": "string"}, "version": {"type": "string"}, "state": {"type": "string"},
+            "reason": {"type": "string"}}}},
     }
 
 
@@ -171,8 +176,12 @@ def _paths(name: str, version: str, schema, examples: list, model) -> dict:
                      "schema": {"type": "string", "example": version}}
     not_found = {"404": {"$ref": "#/components/responses/V2NotFound"}}
     v2_example = _v2_example(schema, examples)
+    binary = {"application/octet-stream": {"schema": {"type": "string", "format": "binary", "description": (
+        "the binary tensor data extension: a JSON request of Inference-Header-Content-Length bytes, then the "
+        "tensors whose parameters.binary_data_size say their length")}}}
     infer = {"post": {"summary": "Predict (Open Inference Protocol)", "tags": ["KServe V2"],
-                      "requestBody": {"required": True, "content": _json("V2InferenceRequest", v2_example)},
+                      "requestBody": {"required": True, "content": {**_json("V2InferenceRequest", v2_example),
+                                                                    **binary}},
                       "responses": {"200": _ok("V2InferenceResponse"), **bad("V2"), **not_found}}}
     csv_example = None
     if examples and schema.kind == "dataframe":
@@ -183,13 +192,18 @@ def _paths(name: str, version: str, schema, examples: list, model) -> dict:
     native_content["application/x-www-form-urlencoded"] = {"schema": {"type": "object", "properties": {
         "json_args": {"type": "string", "description": "the JSON input, as for application/json"}}}}
     paths = {
+        "/": {"get": {"summary": "Live: {\"status\": \"alive\"} (KServe V1); browsers are sent to /docs",
+                      "tags": ["operations"], "responses": {"200": _ok("Status"),
+                                                            "302": {"description": "to /docs (Accept: text/html)"}}}},
         "/predict": {"post": {"summary": "Predict (nb2service format)", "tags": ["nb2service"],
                               "requestBody": {"required": True, "content": native_content},
                               "responses": {"200": _ok("PredictResponse"), **bad("Native"), **not_ready}}},
         "/invocations": {"post": {"summary": "Predict (MLflow scoring protocol)", "tags": ["MLflow"],
                                   "requestBody": {"required": True, "content": {
                                       **_json("MlflowRequest", {"dataframe_records": examples} if examples else None),
-                                      "text/csv": {"schema": {"type": "string"}}}},
+                                      "text/csv": {"schema": {"type": "string"}},
+                                      "application/vnd.apache.parquet": {"schema": {"type": "string",
+                                                                                    "format": "binary"}}}},
                                   "responses": {"200": _ok("MlflowResponse"), **bad("Mlflow")}}},
         "/ping": _mlflow_plain("MLflow health", "an empty line", **not_ready),
         "/health": _mlflow_plain("MLflow health", "an empty line", **not_ready),
@@ -197,6 +211,9 @@ def _paths(name: str, version: str, schema, examples: list, model) -> dict:
         "/v2/health/live": _get("Server live", "Status", "KServe V2"),
         "/v2/health/ready": _get("Server ready", "Status", "KServe V2", **not_ready),
         "/v2": _get("Server metadata", "V2ServerMetadata", "KServe V2"),
+        "/v2/models": _get("The served models' names (KServe)", "ModelList", "KServe V2"),
+        "/v2/repository/index": {"post": {"summary": "Model repository index (MLServer, Triton)", "tags": ["KServe V2"],
+                                          "responses": {"200": _ok("RepositoryIndex")}}},
         "/v2/models/{model_name}": {"parameters": [model_param],
                                     **_get("Model metadata", "V2ModelMetadata", "KServe V2", **not_found)},
         "/v2/models/{model_name}/versions/{model_version}": {
@@ -209,6 +226,7 @@ def _paths(name: str, version: str, schema, examples: list, model) -> dict:
             **_get("Model ready", "Status", "KServe V2", **not_found, **not_ready)},
         "/v2/models/{model_name}/infer": {"parameters": [model_param], **infer},
         "/v2/models/{model_name}/versions/{model_version}/infer": {"parameters": [model_param, version_param], **infer},
+        "/v1/models": _get("The served models' names (KServe V1)", "ModelList", "KServe V1"),
         "/v1/models/{model_name}": {"parameters": [model_param],
                                     **_get("Model status (KServe V1)", "V1Status", "KServe V1", **not_found)},
         "/v1/models/{model_name}:predict": {"parameters": [model_param], "post": {

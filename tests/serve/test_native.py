@@ -125,7 +125,7 @@ BAD = [
     ("malformed-json", b'{"instances": [', "application/json", 400, "body", "not valid JSON"),
     ("empty-body", b"", "application/json", 400, "body", "empty"),
     ("empty-batch", b'{"instances": []}', "application/json", 400, "instances", "empty"),
-    ("missing-column", b'[{"tenure": 3}]', "application/json", 400, "charges", "missing column 'charges'"),
+    ("missing-column", b'[{"tenure": 3}]', "application/json", 400, "charges", "missing 4 columns in row 0: 'charges' (number), 'contract' (string), 'zip' (string), 'paperless' (boolean)"),
     ("uncastable", b'[{"tenure": "abc", "charges": 1, "contract": "monthly", "zip": "1", "paperless": true}]',
      "application/json", 400, "tenure", "expected a number"),
     ("instances-not-a-list", b'{"instances": 3}', "application/json", 400, "instances", "must be a list"),

@@ -42,10 +42,15 @@ def test_the_warm_up_synthesizes_a_row_when_the_artifact_has_no_examples(artifac
     assert runtime.ready
 
 
-def test_model_serves_metadata_json(clients, artifacts):
+def test_model_serves_metadata_json_without_the_build_machines_paths(clients, artifacts):
     import json
 
-    assert clients["churn"].get("/model").get_json() == json.loads((artifacts["churn"] / "metadata.json").read_text())
+    on_disk = json.loads((artifacts["churn"] / "metadata.json").read_text())
+    served = clients["churn"].get("/model").get_json()
+    assert on_disk["environment"]["python"] and on_disk["environment"]["lib"]  # the file keeps them
+    assert served["environment"] == {k: v for k, v in on_disk["environment"].items() if k not in ("python", "path", "lib")}
+    assert {k: v for k, v in served.items() if k != "environment"} == {k: v for k, v in on_disk.items() if k != "environment"}
+    assert str(artifacts["churn"].parents[1]) not in json.dumps(served) and "/.venv/" not in json.dumps(served)
 
 
 def test_metrics_count_prediction_requests_by_endpoint_and_status_but_not_health(fresh_client, artifacts):

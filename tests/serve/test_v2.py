@@ -143,7 +143,7 @@ BAD = [
     ("shape-mismatch", {"inputs": [{"name": "age", "shape": [2], "datatype": "INT64", "data": [1]},
                                    {"name": "bmi", "shape": [2], "datatype": "FP64", "data": [1, 2]}]}, "holds 2 values"),
     ("missing-column", {"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1]}]},
-     "missing column 'bmi'"),
+     "missing column: 'bmi' (number)"),
     ("uncastable", {"inputs": [{"name": "age", "shape": [1], "datatype": "BYTES", "data": ["old"]},
                                {"name": "bmi", "shape": [1], "datatype": "FP64", "data": [1]}]}, "expected a number"),
     ("proba-of-a-regressor", {"inputs": [{"name": "age", "shape": [1], "datatype": "INT64", "data": [1]},
@@ -181,7 +181,53 @@ def test_a_request_without_content_type_is_read_as_json_as_tritonclient_sends_it
     assert response.status_code == 200 and response.get_json()["outputs"][0]["data"] == local_predict(artifacts["array"], rows)
 
 
-def test_the_binary_tensor_extension_is_refused_with_what_to_send(clients):
-    response = clients["array"].post("/v2/models/array/infer", data=b"{}",
-                                     headers={"Inference-Header-Content-Length": "2"})
-    assert response.status_code == 415 and "binary_data=False" in response.get_json()["error"]
+def _binary_request(header: dict, *tensors: bytes) -> tuple[bytes, dict]:
+    import json
+
+    head = json.dumps(header).encode()
+    return head + b"".join(tensors), {"Inference-Header-Content-Length": str(len(head))}
+
+
+def test_binary_tensor_data_is_read_and_answered_in_binary_when_asked(clients, artifacts):
+    import numpy as np
+
+    rows = examples(artifacts["array"])
+    raw = np.asarray(rows, dtype="<f4").tobytes()
+    header = {"inputs": [{"name": "input-0", "shape": [len(rows), 4], "datatype": "FP32",
+                          "parameters": {"binary_data_size": len(raw)}}],
+              "outputs": [{"name": "predict", "parameters": {"binary_data": True}},
+                          {"name": "predict_proba", "parameters": {"binary_data": False}}]}
+    body, headers = _binary_request(header, raw)
+    response = clients["array"].post("/v2/models/array/infer", data=body, headers=headers)
+    assert response.status_code == 200, response.data[:300]
+    length = int(response.headers["Inference-Header-Content-Length"])
+    import json
+
+    answer = json.loads(response.data[:length])
+    predict, proba = answer["outputs"]
+    assert "data" not in predict and predict["parameters"]["binary_data_size"] == 8 * len(rows)
+    expected = local_predict(artifacts["array"], np.asarray(rows, dtype="float32").tolist())
+    assert np.frombuffer(response.data[length:], dtype="<i8").tolist() == expected
+    assert len(proba["data"]) == 3 * len(rows)  # asked for as JSON
+
+
+@pytest.mark.parametrize("header_length, tail, words", [
+    ("abc", b"", "is not a length"),
+    ("100000", b"", "is not a length"),
+    (None, b"\0" * 8, "runs past the end"),
+    (None, b"\0" * 40, "bytes after"),
+], ids=["not-a-number", "longer-than-the-body", "tensor-cut-short", "bytes-left-over"])
+def test_malformed_binary_requests_are_400_naming_what_is_wrong(clients, header_length, tail, words):
+    header = {"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "parameters": {"binary_data_size": 32}}]}
+    body, headers = _binary_request(header, tail)
+    if header_length is not None:
+        headers["Inference-Header-Content-Length"] = header_length
+    response = clients["array"].post("/v2/models/array/infer", data=body, headers=headers)
+    assert response.status_code == 400 and words in response.get_json()["error"]
+
+
+def test_an_empty_outputs_list_means_the_default_outputs(clients, artifacts):
+    rows = examples(artifacts["array"])
+    request = {"inputs": [{"name": "input-0", "shape": [len(rows), 4], "datatype": "FP64", "data": rows}], "outputs": []}
+    outputs = clients["array"].post("/v2/models/array/infer", json=request).get_json()["outputs"]
+    assert [o["name"] for o in outputs] == ["predict"] and outputs[0]["data"] == local_predict(artifacts["array"], rows)

@@ -8,11 +8,15 @@ import json
 
 import orjson
 
-from ...errors import RequestError, UnsupportedMediaType
+from ...errors import RequestError, SchemaMismatch, UnsupportedMediaType
 
 JSON = "application/json"
 CSV = "text/csv"
-FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
+URLENCODED = "application/x-www-form-urlencoded"
+FORM = (URLENCODED, "multipart/form-data")
+#: What curl -d sends when no Content-Type is given: said in the 415 where JSON was meant.
+CURL_HINT = ("curl -d sends application/x-www-form-urlencoded unless told otherwise: "
+             "add -H 'Content-Type: application/json'")
 #: orjson's own nesting limit; deeper documents are refused with a 400 before any Python recursion.
 MAX_JSON_DEPTH = 1024
 
@@ -26,7 +30,8 @@ def media_type(content_type: str | None, accepted: tuple[str, ...], *, strict_pa
     mime = mime.lower()
     if mime not in accepted:
         got = f"'{content_type}'" if content_type else "no Content-Type"
-        raise UnsupportedMediaType(f"unsupported content type {got}; send one of: {', '.join(accepted)}",
+        hint = f" ({CURL_HINT})" if mime == URLENCODED and JSON in accepted else ""
+        raise UnsupportedMediaType(f"unsupported content type {got}; send one of: {', '.join(accepted)}{hint}",
                                    field="Content-Type")
     for parameter in parameters:
         key, _, value = parameter.partition("=")
@@ -36,6 +41,12 @@ def media_type(content_type: str | None, accepted: tuple[str, ...], *, strict_pa
         if key not in ("charset", "boundary") and strict_parameters:
             raise UnsupportedMediaType(f"unrecognized content type parameter '{key}'", field="Content-Type")
     return mime
+
+
+def is_json_text(data: bytes) -> bool:
+    """Whether a body sent as a form is in fact a JSON document (curl -d '{...}' without a
+    Content-Type): it starts with ``{`` or ``[``, which no urlencoded form does."""
+    return data.lstrip()[:1] in (b"{", b"[")
 
 
 def parse_json(data: bytes | str, what: str = "body"):
@@ -53,8 +64,20 @@ def parse_json(data: bytes | str, what: str = "body"):
         raise RequestError(f"the {what} is not valid JSON: {problem}", field=what) from None
 
 
-def parse_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
-    """``(header, rows)`` from CSV with a header row; a blank line ends nothing, it is skipped."""
+def json_body(request):
+    """The JSON document of a KServe V1 / V2 request: sent with no Content-Type (the protocols do
+    not require one), as application/json, or as curl's default form type when it is JSON."""
+    data = request.get_data()
+    content_type = request.content_type
+    if content_type and not (content_type.split(";")[0].strip().lower() == URLENCODED and is_json_text(data)):
+        media_type(content_type, (JSON,))
+    return parse_json(data)
+
+
+def parse_csv(data: bytes, names: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """``(header, rows)`` from CSV with a header row; a blank line ends nothing, it is skipped.
+
+    ``names``: the model's columns; a first line naming none of them is data, not a header."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -66,8 +89,13 @@ def parse_csv(data: bytes) -> tuple[list[str], list[list[str]]]:
     if not lines:
         raise RequestError("the CSV body is empty: send a header row and at least one row", field="body")
     header, rows = [h.strip() for h in lines[0]], lines[1:]
+    if names and not set(header) & set(names):
+        first = ",".join(lines[0])
+        raise SchemaMismatch(f"the CSV body has no header row: its first line ({first[:80]!r}) names none of the "
+                             f"model's columns; start the body with the column names: {','.join(names)}",
+                             field="body")
     if not rows:
-        raise RequestError("the batch is empty: the CSV body has a header but no rows", field="instances")
+        raise SchemaMismatch("the batch is empty: the CSV body has a header row but no rows", field="instances")
     return header, rows
 
 

@@ -1,7 +1,9 @@
 """MLflow's scoring protocol: ``POST /invocations`` as MLflow's own server and clients speak it.
 
 JSON bodies hold exactly one of ``dataframe_split``, ``dataframe_records``, ``instances``,
-``inputs``, plus optional ``params``; ``text/csv`` holds a header row. The reply is
+``inputs``, plus optional ``params``; ``text/csv`` holds a header row; MLflow 3's
+``application/vnd.apache.parquet`` holds a DataFrame written by ``DataFrame.to_parquet()`` (read when
+the serving environment has pyarrow or fastparquet, else a 415 that says so). The reply is
 ``{"predictions": [...]}``; ``params: {"predict_method": "predict_proba"}`` (as MLflow's sklearn
 flavour takes it) answers with the probabilities. Errors: ``{"error_code", "message"}``.
 """
@@ -11,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import RequestError
+from ...errors import RequestError, UnsupportedMediaType
 from .body import CSV, JSON, media_type, parse_csv, parse_json
+
+PARQUET = "application/vnd.apache.parquet"
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 METHODS = ("predict", "predict_proba")
@@ -26,10 +30,13 @@ class Decoded:
 
 
 def decode(request, schema) -> Decoded:
-    mime = media_type(request.content_type, (JSON, CSV), strict_parameters=True)
+    mime = media_type(request.content_type, (JSON, CSV, PARQUET), strict_parameters=True)
     if mime == CSV:
-        header, rows = parse_csv(request.get_data())
+        header, rows = parse_csv(request.get_data(), schema.names)
         return Decoded(schema.from_rows(rows, header), len(rows))
+    if mime == PARQUET:
+        columns, rows = read_parquet(request.get_data())
+        return Decoded(schema.from_columns(columns), rows)
     body = parse_json(request.get_data())
     if not isinstance(body, dict):
         raise RequestError(f"the body must be a JSON object with one of the keys {', '.join(FORMATS)}; "
@@ -41,6 +48,25 @@ def decode(request, schema) -> Decoded:
     key = keys[0]
     model_input, rows = _DECODERS[key](body[key], schema)
     return Decoded(model_input, rows, proba=_wants_proba(body.get("params")))
+
+
+def read_parquet(data: bytes) -> tuple[dict, int]:
+    """``({column: values}, rows)`` from a Parquet body, read by pandas."""
+    import io
+
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except ImportError as exc:  # neither pyarrow nor fastparquet where the model runs
+        raise UnsupportedMediaType("this service cannot read Parquet: its environment (the notebook's) has neither "
+                                   "pyarrow nor fastparquet; send JSON or text/csv, or add pyarrow to the notebook's "
+                                   f"requirements and rebuild ({exc})", field="Content-Type") from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a body that is not Parquet
+        raise RequestError(f"the body is not a Parquet DataFrame (write it with DataFrame.to_parquet()): "
+                           f"{type(exc).__name__}: {exc}", field="body") from None
+    columns = {str(name): frame[name].tolist() for name in frame.columns}
+    return columns, len(frame)
 
 
 def _split(value, schema):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import RequestError
-from .body import CSV, FORM, JSON, media_type, parse_csv, parse_json
+from .body import CSV, FORM, JSON, is_json_text, media_type, parse_csv, parse_json
 
 ACCEPTED = (JSON, CSV, *FORM)
 
@@ -29,12 +29,17 @@ def decode(request, schema) -> Decoded:
     """Model input from a flask request."""
     mime = media_type(request.content_type, ACCEPTED)
     if mime == CSV:
-        header, rows = parse_csv(request.get_data())
+        header, rows = parse_csv(request.get_data(), schema.names)
         return Decoded(schema.from_rows(rows, header), len(rows))
     if mime in FORM:
+        data = request.get_data()  # cached: request.form still reads it
+        if is_json_text(data):  # curl -d '{...}' without a Content-Type: JSON all the same
+            return decode_json(parse_json(data), schema)
         raw = request.form.get("json_args")
         if raw is None:
-            raise RequestError("form posts must carry the input as JSON in the field 'json_args'", field="json_args")
+            raise RequestError("the body is neither JSON nor a form with the field 'json_args'; send JSON with "
+                               "'Content-Type: application/json' (or a form whose field json_args holds the JSON)",
+                               field="json_args")
         return decode_json(parse_json(raw, "json_args"), schema)
     return decode_json(parse_json(request.get_data()), schema)
 

@@ -83,7 +83,7 @@ def _model_input(tensors: dict, schema):
 
 
 def _outputs(requested, has_proba: bool) -> list:
-    if requested is None:
+    if requested is None or requested == []:  # none named: the default outputs, as MLServer and KServe read it
         return ["predict"]
     if not isinstance(requested, list) or not all(isinstance(o, dict) and "name" in o for o in requested):
         raise RequestError("'outputs' must be a list of {\"name\": ...}", field="outputs")

@@ -3,7 +3,7 @@
 from flask import Blueprint, request
 
 from ...errors import ModelNameNotFound, RequestError
-from ..codecs.body import JSON, media_type, parse_json
+from ..codecs.body import json_body
 from . import json_response, service
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
@@ -16,6 +16,12 @@ def _runtime(name: str):
     return runtime
 
 
+@bp.get("/models")
+def models():
+    """KServe V1's model list."""
+    return json_response({"models": [service().runtime.name]})
+
+
 @bp.get("/models/<name>")
 def model(name):
     runtime = _runtime(name)
@@ -25,9 +31,7 @@ def model(name):
 @bp.post("/models/<name>:predict", endpoint="predict")
 def predict(name):
     runtime = _runtime(name)
-    if request.content_type:  # KServe clients may send none
-        media_type(request.content_type, (JSON,))
-    body = parse_json(request.get_data())
+    body = json_body(request)
     key = "instances" if isinstance(body, dict) and "instances" in body else "inputs"
     rows = body.get(key) if isinstance(body, dict) else None
     if not isinstance(rows, list):

@@ -1,11 +1,11 @@
 """The Open Inference Protocol (KServe V2) REST endpoints (see ``codecs.v2``)."""
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 
 from ... import __version__
-from ...errors import ModelNameNotFound, NotReady, UnsupportedMediaType
-from ..codecs import v2
-from ..codecs.body import JSON, media_type, parse_json
+from ...errors import ModelNameNotFound, NotReady
+from ..codecs import binary, v2
+from ..codecs.body import dumps, json_body, media_type
 from . import json_response, service
 
 bp = Blueprint("v2", __name__, url_prefix="/v2")
@@ -38,6 +38,20 @@ def server_metadata():
     return json_response({"name": "nb2service", "version": __version__, "extensions": []})
 
 
+@bp.get("/models")
+def models():
+    """The served models' names, as KServe's ``GET /v2/models`` lists them."""
+    return json_response({"models": [service().runtime.name]})
+
+
+@bp.post("/repository/index")
+def repository_index():
+    """MLServer's (and Triton's) model repository index: one entry per model with its state."""
+    runtime = service().runtime
+    return json_response([{"name": runtime.name, "version": runtime.version,
+                           "state": "READY" if runtime.ready else "LOADING", "reason": ""}])
+
+
 @bp.get("/models/<name>")
 @bp.get("/models/<name>/versions/<version>")
 def model_metadata(name, version=None):
@@ -60,11 +74,21 @@ def model_ready(name, version=None):
 def infer(name, version=None):
     runtime = _runtime(name, version)
     s = service()
-    if "Inference-Header-Content-Length" in request.headers:
-        raise UnsupportedMediaType("the binary tensor data extension is not supported: send JSON tensors "
-                                   "(tritonclient: binary_data=False)", field="Content-Type")
-    if request.content_type:  # the protocol does not require one; tritonclient sends none
-        media_type(request.content_type, (JSON,))
-    decoded = v2.decode(parse_json(request.get_data()), runtime.model.schema, runtime.model.has_proba)
+    header_length = request.headers.get(binary.HEADER)
+    if header_length is None:
+        body = json_body(request)
+    else:  # the binary tensor data extension (tritonclient's default)
+        if request.content_type:
+            media_type(request.content_type, ("application/octet-stream", "application/json"))
+        body = binary.read_request(request.get_data(), header_length)
+    decoded = v2.decode(body, runtime.model.schema, runtime.model.has_proba)
     prediction = s.dataplane.predict(decoded.model_input, proba="predict_proba" in decoded.outputs)
-    return json_response(v2.encode(prediction, decoded, runtime.name, runtime.version, runtime.model.classes))
+    answer = v2.encode(prediction, decoded, runtime.name, runtime.version, runtime.model.classes)
+    wanted = binary.wanted(body)
+    if not wanted:
+        return json_response(answer)
+    header, tensors = binary.write_response(answer, wanted)
+    head = dumps(header)
+    response = Response(head + tensors, 200, mimetype="application/octet-stream")
+    response.headers[binary.HEADER] = str(len(head))
+    return response
