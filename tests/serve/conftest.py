@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("churn", "array", "regressor", "text")
 #: Variables the serving code reads; each test starts without them.
 SERVE_ENV = ["NB2SERVICE_HOST", "NB2SERVICE_TIMEOUT", "NB2SERVICE_GRACEFUL_TIMEOUT", "NB2SERVICE_MAX_REQUEST_BYTES",
-             "NB2SERVICE_BLAS_THREADS", "NB2SERVICE_ACCESS_LOG", "NB2SERVICE_DRIFT", "PROMETHEUS_MULTIPROC_DIR",
+             "NB2SERVICE_BLAS_THREADS", "NB2SERVICE_ACCESS_LOG", "NB2SERVICE_DRIFT", "NB2SERVICE_STRICT_INPUTS",
+             "PROMETHEUS_MULTIPROC_DIR",
              "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
 
 
@@ -184,3 +185,39 @@ def local_predict(artifact: Path, rows: list, proba: bool = False):
 
     prediction = ServedModel.load(artifact).predict_records(rows, proba=proba)
     return prediction.probabilities if proba else prediction.predictions
+
+
+@pytest.fixture(scope="session")
+def live(artifacts, tmp_path_factory):
+    """``live[kind]``: `nb2service serve` (gunicorn, one worker) on the session's artifact of ``kind``,
+    started on first use and shared by the session's tests that only send requests."""
+    from .live import Server
+
+    logs = tmp_path_factory.mktemp("live")
+
+    class Servers(dict):
+        def __missing__(self, kind):
+            server = self[kind] = Server(artifacts[kind], logs / f"{kind}.log")
+            server.wait_ready()
+            return server
+    servers = Servers()
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """A server of one's own: ``start_server(artifact, workers=2, env={...}, args=("--strict",))``."""
+    from .live import Server
+
+    started = []
+
+    def start(artifact: Path, **kwargs):
+        server = Server(artifact, tmp_path / f"server-{len(started)}.log", **kwargs)
+        started.append(server)
+        server.wait_ready()
+        return server
+    yield start
+    for server in started:
+        server.stop()

@@ -7,11 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
+import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,8 +17,10 @@ import pytest
 import requests
 import yaml
 
+from .live import NB2SERVICE, Server
+from .live import free_port as _free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-NB2SERVICE = str(Path(sys.executable).parent / "nb2service")
 EXAMPLES = {"churn": "churn", "iris-numpy": "iris_classifier", "diabetes-regression": "diabetes_regression",
             "text-classifier": "text_classifier"}
 SPEC = Path(__file__).resolve().parents[1] / "reference" / "open_inference_rest.yaml"
@@ -41,50 +40,6 @@ def built(tmp_path_factory) -> dict[str, Path]:
     if failed:
         pytest.fail("nb2service build failed for " + ", ".join(failed) + ":\n" + "\n".join(logs[n][-3000:] for n in failed))
     return {name: out / name for name in EXAMPLES}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, artifact: Path, log: Path, workers: int = 1, env: dict | None = None):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.output = open(log, "w")
-        self.proc = subprocess.Popen([NB2SERVICE, "serve", str(artifact), "--port", str(self.port), "--workers",
-                                      str(workers)], stdout=self.output, stderr=subprocess.STDOUT,
-                                     env={**os.environ, **(env or {})})
-        self.probes: list = []
-
-    def wait_ready(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"the server exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
-            try:
-                status = requests.get(self.url + "/readyz", timeout=2).status_code
-            except requests.ConnectionError:
-                status = None
-            self.probes.append(status)
-            if status == 200:
-                return
-            time.sleep(0.1)
-        pytest.fail(f"not ready after {timeout}s:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-        finally:
-            self.output.close()
 
 
 @pytest.fixture
@@ -319,8 +274,6 @@ def test_bodies_over_the_limit_get_413_through_gunicorn(built, serve):
 
 
 def test_sigterm_stops_gracefully_and_removes_the_metrics_folder(built, tmp_path):
-    import tempfile
-
     temp = Path(tempfile.gettempdir())
     before = set(temp.glob("nb2service-metrics-*"))
     server = Server(built["iris-numpy"], tmp_path / "server.log", workers=2)
