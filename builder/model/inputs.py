@@ -169,7 +169,8 @@ class InputSchema:
         if self.kind == "text":
             return self._text([r.get(self.columns[0].name) if isinstance(r, dict) else r for r in records])
         if all(isinstance(r, dict) for r in records):
-            if isinstance(records[0], dict) and any(isinstance(v, list) for v in records[0].values()):
+            first = records[0]
+            if first and all(isinstance(v, list) for v in first.values()):  # KServe V1's {"col": [values]}
                 return self.from_columns(self._column_blocks(records))
             try:
                 columns = {c.name: [r[c.name] for r in records] for c in self.columns}

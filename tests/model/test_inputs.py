@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from builder.errors import RequestError
+from builder.errors import RequestError, SchemaMismatch
 from builder.model.inputs import InputSchema
 
 META = {"input_kind": "dataframe", "inputs": [
@@ -43,7 +43,7 @@ def test_missing_values_become_nan(schema):
 
 
 @pytest.mark.parametrize("row, field, words", [
-    ({"charges": 1.0, "contract": "m", "active": True}, "tenure", "missing column 'tenure'"),
+    ({"charges": 1.0, "contract": "m", "active": True}, "tenure", "missing column in row 0: 'tenure'"),
     ({"tenure": "abc", "charges": 1.0, "contract": "m", "active": True}, "tenure", "expected a number"),
     ({"tenure": 2.5, "charges": 1.0, "contract": "m", "active": True}, "tenure", "expected a whole number"),
     ({"tenure": 1, "charges": [1], "contract": "m", "active": True}, "charges", "expected a number"),
@@ -79,3 +79,66 @@ def test_text_models_take_strings_only():
     assert schema.from_records(["hello", {"text": "there"}]) == ["hello", "there"]
     with pytest.raises(RequestError, match="expected a string"):
         schema.from_records([3])
+
+
+def test_every_missing_column_is_named_once_whatever_the_shape(schema):
+    words = "missing 2 columns: 'charges' (number), 'active' (boolean)"
+    with pytest.raises(SchemaMismatch, match=words.replace("(", r"\(").replace(")", r"\)")) as err:
+        schema.from_columns({"tenure": [1], "contract": ["monthly"]})
+    assert err.value.field == "charges" and err.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(SchemaMismatch, match="row 1: 'charges'"):
+        schema.from_records([{"tenure": 1, "charges": 1.0, "contract": "m", "active": True}, {"tenure": 1}])
+
+
+def test_kserve_columnar_records_are_blocks_of_rows(schema):
+    blocks = [{"tenure": [1, 2], "charges": [1.0, 2.0], "contract": ["monthly", None], "active": [True, False]},
+              {"tenure": [3], "charges": [3.0], "contract": ["yearly"], "active": [True]}]
+    frame = schema.from_records(blocks)
+    assert frame["tenure"].tolist() == [1, 2, 3] and frame["contract"].tolist()[2] == "yearly"
+    with pytest.raises(RequestError, match="the same length for every column"):
+        schema.from_records([{"tenure": [1, 2], "charges": [1.0], "contract": ["m"], "active": [True]}])
+    with pytest.raises(SchemaMismatch, match="'active'"):
+        schema.from_records([{"tenure": [1], "charges": [1.0], "contract": ["m"]}])
+
+
+STRICT = {"input_kind": "dataframe", "inputs": [
+    {"name": "tenure", "type": "integer", "dtype": "int64", "min": 0, "max": 72},
+    {"name": "contract", "type": "string", "dtype": "object", "categories": ["monthly", "yearly"]},
+    {"name": "signed", "type": "datetime", "dtype": "datetime64[ns]", "min": "2020-01-01T00:00:00",
+     "max": "2024-12-31T00:00:00"},
+    {"name": "note", "type": "string", "dtype": "object"},  # no categories recorded: anything goes
+]}
+IN_RANGE = {"tenure": 72, "contract": "yearly", "signed": "2021-05-01", "note": "anything"}
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"tenure": 73}, "tenure", "row 1: 73 is unlike the training data (training saw values from 0 to 72)"),
+    ({"tenure": -1}, "tenure", "from 0 to 72"),
+    ({"contract": "weekly"}, "contract", "'weekly' is unlike the training data (training saw only 'monthly', 'yearly')"),
+    ({"signed": "2019-12-31"}, "signed", "training saw dates from 2020-01-01T00:00:00 to 2024-12-31T00:00:00"),
+], ids=["above", "below", "unknown-category", "date-before"])
+def test_strict_inputs_refuse_what_training_never_saw(change, field, words):
+    schema = InputSchema.from_metadata(STRICT)
+    rows = [IN_RANGE, {**IN_RANGE, **change}]
+    schema.from_records(rows)  # accepted by default
+    schema.strict = True
+    with pytest.raises(SchemaMismatch) as err:
+        schema.from_records(rows)
+    assert err.value.field == field and words in err.value.message
+
+
+def test_strict_inputs_let_missing_values_and_the_training_range_through():
+    schema = InputSchema.from_metadata(STRICT)
+    schema.strict = True
+    frame = schema.from_records([IN_RANGE, {"tenure": None, "contract": None, "signed": None, "note": None},
+                                 {**IN_RANGE, "tenure": 0, "signed": "2020-01-01"}])
+    assert len(frame) == 3
+
+
+def test_strict_inputs_name_at_most_twenty_categories():
+    meta = {"input_kind": "dataframe", "inputs": [{"name": "city", "type": "string", "dtype": "object",
+                                                   "categories": [f"c{i:02d}" for i in range(30)]}]}
+    schema = InputSchema.from_metadata(meta)
+    schema.strict = True
+    with pytest.raises(SchemaMismatch, match="'c19' and 10 more"):
+        schema.from_records([{"city": "nowhere"}])

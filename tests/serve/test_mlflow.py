@@ -1,6 +1,7 @@
 """POST /invocations and the other MLflow scoring-server endpoints, with MLflow's error shape."""
 
 import json
+import sys
 
 import pytest
 
@@ -103,3 +104,25 @@ def test_bad_requests_get_mlflows_error_shape(clients, body, content_type, statu
     expected_code = "INVALID_PARAMETER_VALUE" if request.node.callspec.id in SCHEMA_ERRORS else "BAD_REQUEST"
     assert set(error) == {"error_code", "message"} and error["error_code"] == expected_code
     assert words in error["message"]
+
+
+def test_parquet_without_a_reader_in_the_serving_environment_is_a_415_saying_what_to_add(clients, monkeypatch):
+    import io
+
+    import pandas as pd
+
+    buffer = io.BytesIO()
+    pd.DataFrame([{"age": 40, "bmi": 22.5}]).to_parquet(buffer)
+    for reader in ("pyarrow", "fastparquet"):  # as in an environment that has neither
+        monkeypatch.setitem(sys.modules, reader, None)
+    response = clients["regressor"].post("/invocations", data=buffer.getvalue(),
+                                         content_type="application/vnd.apache.parquet")
+    assert response.status_code == 415
+    assert "neither pyarrow nor fastparquet" in response.get_json()["message"]
+    assert "add pyarrow to the notebook's requirements" in response.get_json()["message"]
+
+
+def test_a_body_that_is_not_parquet_is_a_400(clients):
+    response = clients["regressor"].post("/invocations", data=b"age,bmi\n1,2\n",
+                                         content_type="application/vnd.apache.parquet")
+    assert response.status_code == 400 and "not a Parquet DataFrame" in response.get_json()["message"]
