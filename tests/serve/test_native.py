@@ -184,3 +184,22 @@ def test_missing_values_the_model_cannot_take_are_a_client_error(fresh_client, a
 def test_an_unknown_path_is_a_json_404(clients):
     response = clients["churn"].get("/nope")
     assert response.status_code == 404 and "error" in response.get_json()
+
+
+@pytest.mark.parametrize("kind, body", [
+    ("churn", "61,106.07,monthly,94105,false\n3,80.5,yearly,10001,true\n"),
+    ("array", "5.1,3.5,1.4,0.2\n"),
+    ("text", "win money now\nlunch tomorrow?\n"),
+], ids=["dataframe", "array", "text"])
+def test_csv_without_its_header_row_is_told_so_with_the_header_to_send(clients, kind, body):
+    response = clients[kind].post("/predict", data=body, content_type="text/csv")
+    assert response.status_code == 400 and "the CSV body has no header row" in response.get_json()["error"]
+    names = clients[kind].get("/model").get_json()["inputs"]
+    assert ",".join(c["name"] for c in names) in response.get_json()["error"]
+
+
+def test_csv_with_a_header_of_other_names_is_told_which_columns_are_missing(clients):
+    response = clients["array"].post("/predict", data="sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n",
+                                     content_type="text/csv")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("missing 4 columns: 'x0' (number)")

@@ -74,10 +74,11 @@ def json_body(request):
     return parse_json(data)
 
 
-def parse_csv(data: bytes, names: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
+def parse_csv(data: bytes, schema=None) -> tuple[list[str], list[list[str]]]:
     """``(header, rows)`` from CSV with a header row; a blank line ends nothing, it is skipped.
 
-    ``names``: the model's columns; a first line naming none of them is data, not a header."""
+    ``schema``: the model's inputs; a first line that names none of its columns and reads as data
+    (a number, a known category, true/false; any line for a text model) is said to be no header."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -89,14 +90,30 @@ def parse_csv(data: bytes, names: list[str] | None = None) -> tuple[list[str], l
     if not lines:
         raise RequestError("the CSV body is empty: send a header row and at least one row", field="body")
     header, rows = [h.strip() for h in lines[0]], lines[1:]
-    if names and not set(header) & set(names):
+    if schema is not None and _reads_as_data(header, schema):
         first = ",".join(lines[0])
         raise SchemaMismatch(f"the CSV body has no header row: its first line ({first[:80]!r}) names none of the "
-                             f"model's columns; start the body with the column names: {','.join(names)}",
+                             f"model's columns; start the body with the column names: {','.join(schema.names)}",
                              field="body")
     if not rows:
         raise SchemaMismatch("the batch is empty: the CSV body has a header row but no rows", field="instances")
     return header, rows
+
+
+def _reads_as_data(header: list[str], schema) -> bool:
+    if set(header) & set(schema.names):
+        return False
+    if schema.kind == "text":
+        return True
+    known = set().union(*(c.categories or () for c in schema.columns), {"true", "false", ""})
+    for cell in header:
+        try:
+            float(cell)
+            return True
+        except ValueError:
+            if cell.lower() in known or cell in known:
+                return True
+    return False
 
 
 def dumps(value) -> bytes:

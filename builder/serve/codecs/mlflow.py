@@ -32,7 +32,7 @@ class Decoded:
 def decode(request, schema) -> Decoded:
     mime = media_type(request.content_type, (JSON, CSV, PARQUET), strict_parameters=True)
     if mime == CSV:
-        header, rows = parse_csv(request.get_data(), schema.names)
+        header, rows = parse_csv(request.get_data(), schema)
         return Decoded(schema.from_rows(rows, header), len(rows))
     if mime == PARQUET:
         columns, rows = read_parquet(request.get_data())

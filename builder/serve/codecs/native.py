@@ -29,7 +29,7 @@ def decode(request, schema) -> Decoded:
     """Model input from a flask request."""
     mime = media_type(request.content_type, ACCEPTED)
     if mime == CSV:
-        header, rows = parse_csv(request.get_data(), schema.names)
+        header, rows = parse_csv(request.get_data(), schema)
         return Decoded(schema.from_rows(rows, header), len(rows))
     if mime in FORM:
         data = request.get_data()  # cached: request.form still reads it
