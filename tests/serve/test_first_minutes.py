@@ -213,12 +213,27 @@ def test_unknown_categories_and_out_of_range_values_are_accepted_by_default(live
     assert response.status_code == 200 and len(response.json()["predictions"]) == 2
 
 
+def _elsewhere(tmp_path):
+    """The churn artifact recorded with another name of this interpreter, so `serve` re-executes
+    itself in that "build environment" (as with a real build) and must pass its options on."""
+    import sys
+
+    from .conftest import write_artifact
+
+    here = Path(sys.executable)
+    other = next(here.with_name(n) for n in (f"python{sys.version_info[0]}.{sys.version_info[1]}", "python3", "python")
+                 if n != here.name and here.with_name(n).exists())
+    return write_artifact(tmp_path / "churn", "churn", python=str(other))
+
+
 @pytest.mark.parametrize("how", ["environment", "flag"])
-def test_strict_inputs_refuse_them_naming_the_field_and_what_training_saw(artifacts, start_server, how):
+def test_strict_inputs_refuse_them_naming_the_field_and_what_training_saw(artifacts, start_server, how, tmp_path):
     if how == "environment":
         server = start_server(artifacts["churn"], env={"NB2SERVICE_STRICT_INPUTS": "1"})
     else:
-        server = start_server(artifacts["churn"], args=("--strict",))
+        server = start_server(_elsewhere(tmp_path), args=("--strict",))
+        argv = Path(f"/proc/{server.proc.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"builder.serve" in argv and b"--strict" in argv  # re-executed, the flag passed on
     url = server.url
     unknown = requests.post(url + "/predict", json=[COMPLETE[0], UNKNOWN_CATEGORY])
     assert unknown.status_code == 400 and unknown.json()["field"] == "zip"
