@@ -122,7 +122,8 @@ KSERVE_V1 = [
 V2 = [
     Case("live", "GET", "/v2/health/live", 200, expect=lambda body, _: body == {"live": True}),
     Case("ready", "GET", "/v2/health/ready", 200, expect=lambda body, _: body == {"ready": True}),
-    Case("server-metadata", "GET", "/v2", 200, expect=lambda body, _: {"name", "version", "extensions"} <= set(body)),
+    Case("server-metadata", "GET", "/v2", 200,
+         expect=lambda body, _: {"name", "version", "extensions"} <= set(body) and "binary_tensor_data" in body["extensions"]),
     Case("list-models", "GET", "/v2/models", 200, expect=lambda body, _: body == {"models": ["churn"]}),
     Case("repository-index", "POST", "/v2/repository/index", 200, json={},
          expect=lambda body, _: [(m["name"], m["state"]) for m in body] == [("churn", "READY")]),

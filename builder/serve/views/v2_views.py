@@ -35,7 +35,8 @@ def ready():
 @bp.get("")
 @bp.get("/")
 def server_metadata():
-    return json_response({"name": "nb2service", "version": __version__, "extensions": []})
+    # Triton's name for the binary tensor data extension (codecs.binary), as its server lists it
+    return json_response({"name": "nb2service", "version": __version__, "extensions": ["binary_tensor_data"]})
 
 
 @bp.get("/models")
