@@ -170,10 +170,11 @@ class InputSchema:
             return self._text([r.get(self.columns[0].name) if isinstance(r, dict) else r for r in records])
         if all(isinstance(r, dict) for r in records):
             first = records[0]
-            if first and all(isinstance(v, list) for v in first.values()):  # KServe V1's {"col": [values]}
+            if first and type(next(iter(first.values()))) is list and all(isinstance(v, list) for v in first.values()):
+                # KServe V1's columnar records, {"col": [values], ...}
                 return self.from_columns(self._column_blocks(records))
             try:
-                columns = {c.name: [r[c.name] for r in records] for c in self.columns}
+                columns = {name: [r[name] for r in records] for name in self.names}
             except KeyError:  # only then look for every column the first incomplete row lacks
                 row, record = next((i, r) for i, r in enumerate(records) if not all(n in r for n in self.names))
                 raise missing_columns([c for c in self.columns if c.name not in record], row) from None
@@ -219,12 +220,11 @@ class InputSchema:
             if name not in columns:
                 raise RequestError(f"missing input '{name}' (text)", field=name)
             return self._text(list(columns[name]))
-        missing = [c for c in self.columns if c.name not in columns]
-        if missing:
-            raise missing_columns(missing)
         lengths = set()
         arrays = {}
         for col in self.columns:
+            if col.name not in columns:  # name every missing column, not only this one
+                raise missing_columns([c for c in self.columns if c.name not in columns])
             values = columns[col.name]
             if not isinstance(values, (list, tuple)):
                 values = [values]
