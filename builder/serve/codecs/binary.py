@@ -9,7 +9,8 @@ codec sees an ordinary JSON request.
 
 Response: an output is sent as binary when its request entry says ``parameters.binary_data: true``,
 or when the request's ``parameters.binary_data_output`` is true and the entry does not say false;
-``write_response`` moves those outputs' ``data`` after the JSON header and returns the header length.
+``write_response`` moves those outputs' ``data`` after the JSON header and returns the header's length
+for the response's ``Inference-Header-Content-Length``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import struct
 
 from ...errors import RequestError
-from .body import parse_json
+from .body import dumps, parse_json
 
 HEADER = "Inference-Header-Content-Length"
 #: numpy dtypes of the fixed-size datatypes, little-endian.
@@ -91,8 +92,9 @@ def wanted(request_body: dict) -> set[str]:
     return {n for n in names if (listed.get(n) or {}).get("binary_data", default)}
 
 
-def write_response(response: dict, binary: set[str]) -> tuple[dict, bytes]:
-    """``(header, tensors)``: the response with the ``binary`` outputs' data moved into ``tensors``."""
+def write_response(response: dict, binary: set[str]) -> tuple[bytes, int]:
+    """``(body, header_length)``: the response with the ``binary`` outputs' data moved after its
+    JSON header, each output saying its size in ``parameters.binary_data_size``."""
     chunks = []
     for output in response["outputs"]:
         if output["name"] not in binary:
@@ -100,7 +102,8 @@ def write_response(response: dict, binary: set[str]) -> tuple[dict, bytes]:
         raw = _encode(output.pop("data"), output["datatype"])
         output["parameters"] = {**output.get("parameters", {}), "binary_data_size": len(raw)}
         chunks.append(raw)
-    return response, b"".join(chunks)
+    header = dumps(response)
+    return header + b"".join(chunks), len(header)
 
 
 def _encode(values: list, datatype: str) -> bytes:

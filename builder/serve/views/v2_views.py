@@ -5,7 +5,7 @@ from flask import Blueprint, Response, request
 from ... import __version__
 from ...errors import ModelNameNotFound, NotReady
 from ..codecs import binary, v2
-from ..codecs.body import dumps, json_body, media_type
+from ..codecs.body import json_body, media_type
 from . import json_response, service
 
 bp = Blueprint("v2", __name__, url_prefix="/v2")
@@ -88,8 +88,5 @@ def infer(name, version=None):
     wanted = binary.wanted(body)
     if not wanted:
         return json_response(answer)
-    header, tensors = binary.write_response(answer, wanted)
-    head = dumps(header)
-    response = Response(head + tensors, 200, mimetype="application/octet-stream")
-    response.headers[binary.HEADER] = str(len(head))
-    return response
+    body, header_length = binary.write_response(answer, wanted)
+    return Response(body, 200, mimetype="application/octet-stream", headers={binary.HEADER: str(header_length)})
