@@ -1,11 +1,11 @@
 """Conformance with the peers: requests shaped as MLflow's scoring server, KServe (V1 and V2) and
 MLServer document them, replayed against the real server, each with the answer the peer gives.
 
-The cases are ours, written to the shapes of the peers' documentation (MLflow's "Deploy MLflow
-models" REST API page, KServe's V1 data plane table and Open Inference Protocol, MLServer's
-pandas codec and model repository API); the expected answers are what those servers return for
-the same request on the same fitted model: the model's own predictions in the peer's response
-shape, or the peer's status and error code.
+The cases are ours, written to the shapes of the peers' documentation (MLflow's scoring server
+REST API, KServe's V1 data plane table and the Open Inference Protocol, MLServer's pandas codec and
+model repository API). The expected answers follow the same documents and, for MLflow's status
+and error codes, its scoring server's code (``mlflow.pyfunc.scoring_server``, a test dependency):
+the model's own predictions in the peer's response shape, or the peer's status and error code.
 """
 
 from __future__ import annotations
