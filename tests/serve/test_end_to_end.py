@@ -228,19 +228,24 @@ def test_an_unmodified_open_inference_protocol_client_works(built, served):
     client = triton.InferenceServerClient(url=f"127.0.0.1:{server.port}")
     assert client.is_server_live() and client.is_server_ready() and client.is_model_ready(meta["name"])
     assert [i["name"] for i in client.get_model_metadata(meta["name"])["inputs"]] == [c["name"] for c in meta["inputs"]]
-    inputs = []
-    for column in meta["inputs"]:
-        values = [r[column["name"]] for r in rows]
-        datatype = {"integer": "INT64", "number": "FP64", "string": "BYTES", "boolean": "BOOL"}[column["type"]]
-        array = np.array(values, dtype=object if datatype == "BYTES" else None)
-        tensor = triton.InferInput(column["name"], [len(rows)], datatype)
-        tensor.set_data_from_numpy(array, binary_data=False)
-        inputs.append(tensor)
-    outputs = [triton.InferRequestedOutput("predict", binary_data=False),
-               triton.InferRequestedOutput("predict_proba", binary_data=False)]
-    result = client.infer(meta["name"], inputs, outputs=outputs)
-    assert result.as_numpy("predict").tolist() == in_build_env(built["churn"], rows)
-    assert result.as_numpy("predict_proba").shape == (len(rows), len(meta["classes"]))
+    for binary in (False, True):  # JSON tensors, then the client's defaults (binary tensor data both ways)
+        inputs = []
+        for column in meta["inputs"]:
+            values = [r[column["name"]] for r in rows]
+            datatype = {"integer": "INT64", "number": "FP64", "string": "BYTES", "boolean": "BOOL"}[column["type"]]
+            array = np.array(values, dtype=object if datatype == "BYTES" else None)
+            tensor = triton.InferInput(column["name"], [len(rows)], datatype)
+            tensor.set_data_from_numpy(array) if binary else tensor.set_data_from_numpy(array, binary_data=False)
+            inputs.append(tensor)
+        if binary:
+            outputs = [triton.InferRequestedOutput("predict"), triton.InferRequestedOutput("predict_proba")]
+        else:
+            outputs = [triton.InferRequestedOutput("predict", binary_data=False),
+                       triton.InferRequestedOutput("predict_proba", binary_data=False)]
+        result = client.infer(meta["name"], inputs, outputs=outputs)
+        assert result.as_numpy("predict").tolist() == in_build_env(built["churn"], rows)
+        assert result.as_numpy("predict_proba").tolist() == in_build_env(built["churn"], rows, proba=True)
+        assert ("binary_data_size" in result.get_output("predict").get("parameters", {})) is binary
     client.close()
 
 
