@@ -250,3 +250,15 @@ def test_strict_inputs_refuse_them_naming_the_field_and_what_training_saw(artifa
     assert v2.status_code == 400 and "'99999' is unlike the training data" in v2.json()["error"]
     # what training saw, and missing values, still pass
     assert requests.post(url + "/predict", json=examples(artifacts["churn"])).status_code == 200
+
+
+def test_a_real_browser_opening_the_root_lands_on_the_docs(live):
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "chromium is needed (.ci/run installs it)"
+    page = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000",
+                           "--dump-dom", live["churn"].url + "/"], capture_output=True, text=True, timeout=120)
+    assert "<title>churn model service</title>" in page.stdout, page.stderr[-2000:]
+    assert "swagger-ui" in page.stdout and '<pre>{"status"' not in page.stdout  # the docs, not the JSON answer
