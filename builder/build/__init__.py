@@ -34,6 +34,7 @@ from .choose import choose_notebooks
 from .environment import RUNTIME_REQUIREMENTS, prepare_environment
 from .execute import NotebookRun, run_notebooks
 from ..kernel.harvest import FAST_PATH_FILE
+from ..kernel.replay import CHECK_FILE as FEATURES_CHECK_FILE
 from ..modelcard.stage import write_report
 from .package import Checker, _build_env_vars, publish, staging_dir, write_artifact
 from .parse import parse_notebook
@@ -135,7 +136,7 @@ def _build_once(the_plan: Plan, out: Path, settings: BuildSettings, as_of: AsOf,
                                 "retried": retried}
                 meta = write_artifact(staging, repo, result, env, dependencies, model_name(runs[0].path))
                 verdict = checker.check(staging, result.expected_path, result.expected_path.parent / FAST_PATH_FILE,
-                                        meta)
+                                        meta, result.expected_path.parent / FEATURES_CHECK_FILE)
                 reporter.log(f"    reloaded in a fresh process: {verdict['rows']} rows predicted identically")
                 reporter.log(f"    inference path: {meta['inference']['path']} ({meta['inference'].get('reason')})")
             with reporter.stage("draw the report"):
@@ -166,7 +167,8 @@ def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
         *block("model", [f"{model['variable']}: {model['class']}", f"chosen as {model['reason']}",
                          *[f"step {s}" for s in model.get("steps", [])]]),
         *block("task", [task]),
-        *block("inputs", [f"{meta['input_kind']}, {len(meta['inputs'])} inputs from {meta['training_data']['variable']}",
+        *block("features", feature_lines(meta.get("features") or {})),
+        *block("inputs", [_inputs_line(meta),
                           *[describe_input(c) for c in meta["inputs"]]], limit=16),
         *block("verified", [f"{meta['verified_rows']} rows predict identically after a reload in a fresh process"]),
         *block("inference", inference_lines(meta.get("inference") or {})),
@@ -174,6 +176,28 @@ def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
         *block("report", report_lines(meta.get("report"))),
         f"  built in {total:.1f} s",
     ]
+
+
+def feature_lines(info: dict) -> list[str]:
+    """Whether raw records are served through features.py, and why (not)."""
+    status = info.get("status", "not attempted")
+    if status == "verified":
+        return [f"raw records: the notebook's {info['statements']} feature statements replayed by {info['file']} "
+                f"(from `{info['table']['statement'].splitlines()[0]}`, executed cell {info['table']['cell']})",
+                f"checked on {info['reason']}",
+                "the engineered inputs stay callable: POST /predict/engineered"]
+    if status == "not needed":
+        return [f"not needed: {info['reason']}"]
+    return [f"{status}: {info.get('reason', 'the model was not fitted in the notebook')}",
+            "the service takes the training matrix's columns"]
+
+
+def _inputs_line(meta: dict) -> str:
+    if meta.get("engineered"):
+        engineered = len(meta["engineered"]["inputs"])
+        return (f"raw records, {len(meta['inputs'])} columns of the loaded table "
+                f"(the model's {engineered} engineered inputs are made by features.py)")
+    return f"{meta['input_kind']}, {len(meta['inputs'])} inputs from {meta['training_data']['variable']}"
 
 
 def inference_lines(info: dict) -> list[str]:

@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
-from .. import errors
+from .. import __version__, errors
 from ..config import BuildSettings, process_environment
 from .drift import drift_suspect
 from .environment import BuildEnvironment
@@ -33,6 +33,7 @@ SKIP_TAGS = {"skip", "nb2service-skip"}
 MODEL_SUFFIXES = {".joblib", ".jbl", ".pkl", ".pickle", ".sav", ".model"}
 KERNEL_NAME = "nb2service"
 KERNEL_PACKAGE = "_nb2service_kernel"
+FEATURES_PACKAGE = "_nb2service_features"  # builder.features, for builder.kernel.replay
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -105,8 +106,8 @@ def _run_all(client: NotebookClient, runs: list[NotebookRun], repo: Path, settin
     """Install the tracker, run every notebook, then harvest; return the nachlass stage files."""
     allowed = [str(repo), tempfile.gettempdir(), str(work), str(staging), str(save_path.parent)]
     _silent(client, f"import sys as _s; _s.path.insert(0, {str(kernel_lib)!r}); "
-            f"from {KERNEL_PACKAGE} import tracker as _t, guard as _g; _s.path.remove({str(kernel_lib)!r}); "
-            f"_t.install(get_ipython()); _g.install({allowed!r}); del _s, _t, _g")
+            f"from {KERNEL_PACKAGE} import tracker as _t, guard as _g, lineage as _l; import {FEATURES_PACKAGE}; _s.path.remove({str(kernel_lib)!r}); "
+            f"_t.install(get_ipython()); _l.install(get_ipython()); _g.install({allowed!r}); del _s, _t, _g, _l, {FEATURES_PACKAGE}")
     before = model_files(repo)
     stage_files = []
     for i, run in enumerate(runs):
@@ -119,6 +120,7 @@ def _run_all(client: NotebookClient, runs: list[NotebookRun], repo: Path, settin
     written = sorted((p for p in after if before.get(p) != after[p]), key=lambda p: after[p])
     config = {"out": str(staging), "work": str(work), "explicit": settings.model_variable,
               "stage_files": stage_files, "examples": settings.examples,
+              "notebook": str(runs[0].path.relative_to(repo)), "version": __version__,
               "written_files": [[str(p.relative_to(repo)), str(p)] for p in written]}
     _silent(client, f"from {KERNEL_PACKAGE}.harvest import harvest as _h; "
             f"_h(get_ipython().user_ns, __import__('json').loads({json.dumps(config)!r})); del _h")
@@ -233,5 +235,7 @@ def _kernel_lib(work: Path) -> Path:
     can never hide (or be hidden by) a module of the notebook's own."""
     lib = work / "kernel-lib"
     shutil.copytree(Path(__file__).resolve().parent.parent / "kernel", lib / KERNEL_PACKAGE,
+                    ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    shutil.copytree(Path(__file__).resolve().parent.parent / "features", lib / FEATURES_PACKAGE,
                     ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     return lib

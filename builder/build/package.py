@@ -22,7 +22,7 @@ import nbformat
 from .. import __version__
 from ..config import credential_values, process_environment
 from ..errors import VerificationError
-from ..model.artifact import MODEL_FILE, sha256_file, write_metadata
+from ..model.artifact import METADATA_FILE, MODEL_FILE, sha256_file, write_metadata
 from .environment import BuildEnvironment, installed_distributions
 from .execute import ExecutionResult
 from .history import head_commit
@@ -69,6 +69,7 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
         "inputs": harvest["inputs"],
         "training_data": harvest["training_data"],
         "examples": harvest["examples"],
+        "features": harvest.get("features") or {"status": "not attempted"},
         "libraries": harvest["libraries"],
         "inference": {"path": "sklearn", "reason": "not compiled"},  # Checker.check() says
         "python": harvest["libraries"].get("python"),
@@ -116,11 +117,13 @@ class Checker:
                                       stdout=subprocess.PIPE, stderr=self._stderr, text=True,
                                       env=_build_env_vars(env))
 
-    def check(self, staging: Path, expected: Path, fast_rows: Path | None, meta: dict) -> dict:
+    def check(self, staging: Path, expected: Path, fast_rows: Path | None, meta: dict,
+              features: Path | None = None) -> dict:
         """The verdict on the artifact in ``staging``; ``meta["inference"]`` gets which path serves
         and why. Raises ``VerificationError`` when the reloaded model predicts differently."""
         job = {"artifact": str(staging), "expected": str(expected),
-               "fast_rows": str(fast_rows) if fast_rows is not None else None}
+               "fast_rows": str(fast_rows) if fast_rows is not None else None,
+               "features": str(features) if features is not None and features.exists() else None}
         out, _ = self._proc.communicate(json.dumps(job) + "\n")
         try:
             verdict = json.loads(out.strip().splitlines()[-1])
@@ -133,6 +136,7 @@ class Checker:
                                     hint="a model holding lambdas, open files or global state does not survive "
                                          "joblib; see the executed notebook in the build log")
         meta["inference"] = verdict["inference"]
+        meta.update(json.loads((staging / METADATA_FILE).read_text()))  # the checks' verdicts, as written
         return verdict
 
     def __enter__(self) -> "Checker":

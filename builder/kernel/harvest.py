@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .find_model import KernelSideError, choose_model
 from .infer_schema import infer_schema
+from .replay import prepare as prepare_features
 
 EXAMPLE_ROWS = 5
 VERIFY_ROWS = 200
@@ -58,6 +59,8 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
     probabilities = model.predict_proba(raw) if schema["predict_proba"] else None
     out = Path(config["out"])
     joblib.dump(model, out / "model.joblib")
+    features = prepare_features(namespace, model, out, Path(config["work"]), config.get("notebook", "the notebook"),
+                                config.get("version", ""))
     _fast_path_rows(model, training, rows, predictions, probabilities, Path(config["work"]))
     result = {
         "model": {
@@ -70,6 +73,7 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
         **schema,
         "examples": rows[:EXAMPLE_ROWS] if config.get("examples", True) else [],
         "libraries": _libraries(),
+        "features": features,
     }
     expected = {"rows": rows, "predictions": _plain_list(predictions),
                 "probabilities": _plain_list(probabilities) if probabilities is not None else None}

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArtifactError, PredictionFailed
+from ..errors import ArtifactError, NB2ServiceError, PredictionFailed
 from .artifact import read_metadata, sha256_file, verify_model_file
+from .features import VERIFIED, load_features, run_features
 from .inputs import InputSchema
 
 
@@ -30,17 +31,22 @@ def to_jsonable(values) -> list:
 class ServedModel:
     """A model loaded from an artifact directory, after its sha256 was checked."""
 
-    def __init__(self, root: Path, metadata: dict, estimator: Any, fast: Any = None):
+    def __init__(self, root: Path, metadata: dict, estimator: Any, fast: Any = None, features: Any = None):
         self.root = Path(root)
         self.metadata = metadata
         self._estimator = estimator
-        self.schema = InputSchema.from_metadata(metadata)
+        #: The inputs the model was fitted on (the notebook's training matrix).
+        self.engineered_schema = InputSchema.from_metadata(engineered_view(metadata))
         self.classes = metadata.get("classes")
         self.has_proba = bool(metadata.get("predict_proba"))
         #: The ONNX fast path (``builder.fastpath.runtime.OnnxModel``) when it serves, else None.
         self.fast = fast
         if fast is not None:
-            self.schema.frames = False  # the fast path takes {column: array}, no DataFrame
+            self.engineered_schema.frames = False  # the fast path takes {column: array}, no DataFrame
+        #: ``features(raw)`` (the notebook's feature engineering, verified at build) or None.
+        self.features = features
+        #: The default inputs: the raw records when ``features`` serves, else the engineered ones.
+        self.schema = self.engineered_schema if features is None else InputSchema.from_metadata(metadata)
 
     @classmethod
     def load(cls, root: Path | str, *, fast: bool = True) -> "ServedModel":
@@ -49,15 +55,17 @@ class ServedModel:
         root = Path(root)
         meta = read_metadata(root)
         path = verify_model_file(root, meta)
+        info = meta.get("features") or {}
+        features = load_features(root, info) if info.get("status") == VERIFIED else None
         onnx = load_fast_path(root, meta) if fast else None
         if onnx is not None:
-            return cls(root, meta, None, onnx)
+            return cls(root, meta, None, onnx, features)
         if fast and (meta.get("inference") or {}).get("path") == "onnx":  # /model tells the truth
             meta = {**meta, "inference": {**meta["inference"], "path": "sklearn",
                                           "reason": "onnxruntime is not importable where the service runs"}}
         import joblib
 
-        return cls(root, meta, joblib.load(path))
+        return cls(root, meta, joblib.load(path), features=features)
 
     @property
     def estimator(self) -> Any:
@@ -71,7 +79,7 @@ class ServedModel:
     @estimator.setter
     def estimator(self, value: Any) -> None:
         self._estimator, self.fast = value, None
-        self.schema.frames = True
+        self.engineered_schema.frames = True
 
     @property
     def inference_path(self) -> str:
@@ -85,9 +93,17 @@ class ServedModel:
     def task(self) -> str:
         return self.metadata["task"]
 
-    def predict(self, model_input: Any, *, proba: bool | None = None) -> Prediction:
-        """Predict on input built by ``self.schema``; ``proba`` defaults to whether the model has it."""
+    @property
+    def raw_inputs(self) -> bool:
+        """True when the default inputs are raw records (``features`` runs before the model)."""
+        return self.features is not None
+
+    def predict(self, model_input: Any, *, proba: bool | None = None, engineered: bool = False) -> Prediction:
+        """Predict on input built by ``self.schema`` (``engineered``: by ``self.engineered_schema``);
+        ``proba`` defaults to whether the model has it."""
         want_proba = self.has_proba if proba is None else (proba and self.has_proba)
+        if self.features is not None and not engineered:
+            model_input = self._engineer(model_input)
         try:
             if self.fast is not None:
                 labels, probabilities = self.fast.run(model_input, want_proba)
@@ -98,8 +114,28 @@ class ServedModel:
             raise PredictionFailed(f"the model failed to predict: {type(exc).__name__}") from exc
         return Prediction(to_jsonable(labels), to_jsonable(probabilities) if probabilities is not None else None)
 
-    def predict_records(self, records: list, **kwargs) -> Prediction:
-        return self.predict(self.schema.from_records(records), **kwargs)
+    def predict_records(self, records: list, *, engineered: bool = False, **kwargs) -> Prediction:
+        schema = self.engineered_schema if engineered else self.schema
+        return self.predict(schema.from_records(records), engineered=engineered, **kwargs)
+
+    def _engineer(self, frame: Any) -> Any:
+        """The model's input for decoded raw records: ``features()``, then, for the fast path,
+        ``{column: array}``."""
+        try:
+            value = run_features(self.features, frame)
+        except NB2ServiceError:
+            raise
+        except Exception as exc:  # the notebook's statements failed on this input: logged, never sent
+            raise PredictionFailed(f"the feature statements failed: {type(exc).__name__}") from exc
+        if self.fast is not None and self.engineered_schema.kind == "dataframe":
+            return {str(name): value[name].to_numpy() for name in value.columns}
+        return value
+
+
+def engineered_view(meta: dict) -> dict:
+    """The metadata as the model itself sees it: when raw records are served (``features``), the
+    inputs, input kind and examples of the training matrix are under ``engineered``."""
+    return {**meta, **meta["engineered"]} if meta.get("engineered") else meta
 
 
 def load_fast_path(root: Path, meta: dict):
@@ -118,7 +154,7 @@ def load_fast_path(root: Path, meta: dict):
     from ..fastpath.runtime import OnnxModel
 
     try:
-        return OnnxModel(path, InputSchema.from_metadata(meta), meta["task"])
+        return OnnxModel(path, InputSchema.from_metadata(engineered_view(meta)), meta["task"])
     except ImportError as exc:  # onnxruntime missing from the serving environment
         logging.getLogger("nb2service.serve").warning("WARNING: the ONNX fast path is unavailable (%s); "
                                                       "scikit-learn serves", exc)

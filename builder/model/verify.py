@@ -37,7 +37,7 @@ def compare(expected: dict, model, rtol: float = RTOL, atol: float = ATOL) -> st
     import numpy as np
 
     rows = expected["rows"]
-    got = model.predict_records(rows, proba=expected.get("probabilities") is not None)
+    got = model.predict_records(rows, proba=expected.get("probabilities") is not None, engineered=True)
     want = expected["predictions"]
     if model.task == "regression":
         if not np.allclose(np.asarray(got.predictions, float), np.asarray(want, float), rtol=rtol, atol=atol,
@@ -52,8 +52,9 @@ def compare(expected: dict, model, rtol: float = RTOL, atol: float = ATOL) -> st
     return None
 
 
-def check(root: Path, expected: dict, fast_rows: Path | None) -> dict:
-    """Both checks on the artifact at ``root``; ``fast_rows`` None: no fast path is tried."""
+def check(root: Path, expected: dict, fast_rows: Path | None, features_check: Path | None = None) -> dict:
+    """The checks on the artifact at ``root``; ``fast_rows`` None: no fast path is tried;
+    ``features_check``: the rows ``features.py`` is checked on (``builder.kernel.replay``)."""
     from ..errors import NB2ServiceError
     from . import ServedModel
 
@@ -68,30 +69,63 @@ def check(root: Path, expected: dict, fast_rows: Path | None) -> dict:
         verdict["problem"] = f"{type(exc).__name__}: {exc}"
     if verdict["problem"] is None:
         verdict["ok"] = True
+        if features_check is not None:
+            verdict["features"] = raw_inputs(root, model, features_check)
         if fast_rows is not None:
-            verdict["inference"] = fast_path(root, model, expected, fast_rows)
+            verdict["inference"] = fast_path(root, model, expected, fast_rows, features_check)
     return verdict
 
 
-def fast_path(root: Path, model, expected: dict, rows_path: Path) -> dict:
-    """Compile the fast path into ``root``, record it in metadata.json, check it as served."""
+def raw_inputs(root: Path, model, features_check: Path) -> dict:
+    """Check ``features.py`` (``verify_features``); when verified, the raw records become the
+    default inputs in metadata.json and the training matrix's move under ``engineered``."""
+    import joblib
+
+    from .artifact import write_metadata
+    from .verify_features import check_features
+
+    meta = model.metadata
+    try:
+        check = joblib.load(features_check)
+    except Exception as exc:  # noqa: BLE001 - reported as the reason the engineered inputs serve
+        meta["features"].update(status="not verified", reason=f"the check's rows are unreadable: {exc}")
+    else:
+        check_features(root, meta, model, check)
+    info = meta["features"]
+    examples = info.pop("examples", [])
+    if info["status"] == "verified":
+        meta["engineered"] = {"input_kind": meta["input_kind"], "inputs": meta["inputs"],
+                              "examples": meta["examples"]}
+        meta.update(input_kind="dataframe", inputs=info["inputs"],
+                    examples=examples if meta["examples"] else [])
+    write_metadata(root, meta)
+    return info
+
+
+def fast_path(root: Path, model, expected: dict, rows_path: Path, features_check: Path | None = None) -> dict:
+    """Compile the fast path into ``root``, record it in metadata.json, check it as served (with
+    raw records too when they are served)."""
     from ..fastpath import ATOL as FAST_ATOL, ONNX, ONNX_FILE, RTOL as FAST_RTOL, SKLEARN
     from ..fastpath.compile import compile_fast_path
     from . import ServedModel
     from .artifact import write_metadata
+    from .served import engineered_view
 
     meta = model.metadata
     try:
         rows = json.loads(Path(rows_path).read_text())
-        info = compile_fast_path(model.estimator, meta, rows["rows"], rows["predictions"], rows.get("probabilities"),
-                                 root)
+        info = compile_fast_path(model.estimator, engineered_view(meta), rows["rows"], rows["predictions"],
+                                 rows.get("probabilities"), root)
     except Exception as exc:  # noqa: BLE001 - reported as the reason scikit-learn serves
         info = {"path": SKLEARN, "reason": f"the fast path was not compiled ({type(exc).__name__}: {str(exc)[:300]})"}
     meta["inference"] = info
     write_metadata(root, meta)
     if info["path"] == ONNX:
         try:
-            problem = compare(expected, ServedModel.load(root), FAST_RTOL, FAST_ATOL)
+            served = ServedModel.load(root)
+            problem = compare(expected, served, FAST_RTOL, FAST_ATOL)
+            if problem is None and served.raw_inputs:
+                problem = compare_raw(features_check, served, FAST_RTOL, FAST_ATOL)
         except Exception as exc:  # noqa: BLE001 - same as a disagreement: scikit-learn serves
             problem = f"{type(exc).__name__}: {exc}"
         if problem:
@@ -99,6 +133,29 @@ def fast_path(root: Path, model, expected: dict, rows_path: Path) -> dict:
             (Path(root) / ONNX_FILE).unlink(missing_ok=True)
             write_metadata(root, meta)
     return info
+
+
+def compare_raw(features_check: Path, model, rtol: float, atol: float) -> str | None:
+    """The served model on raw records (features, then the fast path) against the kernel."""
+    import joblib
+
+    check = joblib.load(features_check)
+    expected = {"rows": check["records"], "predictions": _plain(check["predictions"]),
+                "probabilities": _plain(check["probabilities"]) if check.get("probabilities") is not None else None}
+    got = model.predict_records(expected["rows"], proba=expected["probabilities"] is not None)
+    import numpy as np
+
+    if model.task == "regression":
+        if not np.allclose(np.asarray(got.predictions, float), np.asarray(expected["predictions"], float),
+                           rtol=rtol, atol=atol):
+            return "on raw records, regression outputs differ"
+    elif got.predictions != expected["predictions"]:
+        return "on raw records, the labels differ"
+    return None
+
+
+def _plain(values) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
 def warm_up() -> None:
@@ -118,7 +175,8 @@ def main() -> int:
     with open(job["expected"]) as fh:
         expected = json.load(fh)
     fast_rows = Path(job["fast_rows"]) if job.get("fast_rows") else None
-    print(json.dumps(check(Path(job["artifact"]), expected, fast_rows)))
+    features = Path(job["features"]) if job.get("features") else None
+    print(json.dumps(check(Path(job["artifact"]), expected, fast_rows, features), default=str))
     return 0
 
 

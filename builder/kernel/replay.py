@@ -1,0 +1,247 @@
+"""Run in the kernel after the notebook: work out the feature path from the loaded table to the
+model's training matrix and prepare ``features.py`` for the fresh-process check.
+
+1. the model's last fit (``lineage``): the matrix and target passed, and in which cell;
+2. the statements that lead to that matrix (``builder.features.slicing``), made replayable
+   (``builder.features.rewrite``) and run once on the notebook's own table by a ``Recorder``, which
+   keeps the fitted transformers, frozen statistics and dummy categories;
+3. the table the model's rows come from (the one holding its index and the target), and which of
+   its columns the path reads: a column whose values can be rotated among the training rows
+   without changing the matrix is not read, and a request need not send it;
+4. ``features.py`` and ``features.joblib`` into the artifact, and what the check compares
+   (``features-check.joblib``: raw records of up to ``CHECK_ROWS`` training rows, their matrix rows
+   with the same index, the kernel's predictions on them) into the build's work folder.
+
+Everything it cannot do ends in a ``{"status": "not replayed", "reason": ...}`` and today's
+inputs are served.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import traceback
+from pathlib import Path
+
+try:  # in the kernel, builder.features is copied next to this package (see builder.build.execute)
+    from _nb2service_features import emit, rewrite, runtime, slicing
+except ImportError:
+    from ..features import emit, rewrite, runtime, slicing
+
+from . import lineage
+
+CHECK_ROWS = 500
+CHECK_FILE = "features-check.joblib"
+FEATURES_FILE = "features.py"
+
+
+class NotReplayed(Exception):
+    pass
+
+
+def prepare(namespace: dict, model, out: Path, work: Path, notebook: str, version: str) -> dict:
+    """``harvest.json``'s ``features``: ``status`` candidate (checked next, in a fresh process),
+    not needed (the model takes the loaded columns as they are) or not replayed, with the reason."""
+    try:
+        return _prepare(namespace, model, Path(out), Path(work), notebook, version)
+    except (NotReplayed, runtime.ReplayError) as exc:
+        return {"status": "not replayed", "reason": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - any failure means the service keeps today's inputs
+        return {"status": "not replayed", "reason": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc()[-2000:]}
+
+
+def _prepare(namespace, model, out, work, notebook, version) -> dict:
+    import numpy as np
+    import pandas as pd
+
+    X, y, cell = _fit_record(namespace, model)
+    index = X.index if isinstance(X, pd.DataFrame) else y.index if isinstance(y, pd.Series) and len(y) == len(X) \
+        else None
+    cells = lineage.cells()
+    call, stmt_line = _fit_call(cells[cell - 1], namespace, model)
+    target_expr = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "X"), None)
+    if target_expr is None:
+        raise NotReplayed("the model's fit call passes no matrix")
+    targets = {n.id for n in ast.walk(target_expr) if isinstance(n, ast.Name)
+               and not inspect.ismodule(namespace.get(n.id)) and not callable(namespace.get(n.id))}
+    if not targets:
+        raise NotReplayed(f"the fit call's matrix `{ast.unparse(target_expr)}` names no variable")
+    stmts = [st for st in slicing.statements(cells[:cell])
+             if st.cell < cell or st.node.end_lineno < stmt_line]
+    sliced = slicing.backward_slice(stmts, targets)
+    if not any(rewrite.is_load(n) for st in sliced for n in ast.walk(st.node)):
+        raise NotReplayed("the training matrix does not come from a table the notebook loaded with pandas "
+                          f"({', '.join(sorted(rewrite.LOADERS)[:4])}...)")
+    output = ast.unparse(target_expr)
+    recorder = runtime.Recorder(index)
+    record_code = emit.module(rewrite.rewrite(sliced, rewrite.RECORD), output, notebook, version, serve=False)
+    try:
+        _run(record_code, recorder)(None)
+    except runtime.ReplayError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise NotReplayed(f"replaying the notebook's statements on its own table failed: {type(exc).__name__}: {exc}")
+    main, table = _main_table(recorder.state["tables"], index, getattr(y, "name", None))
+    serve_stmts = slicing.backward_slice(rewrite.rewrite(sliced, rewrite.SERVE, main), targets)
+    code = emit.module(serve_stmts, output, notebook, version)
+    if index is None:
+        raise NotReplayed("the model was fitted on arrays and its target has no pandas index either, so its rows "
+                          "cannot be traced back to the loaded table")
+    sample = index[:CHECK_ROWS]
+    if not sample.isin(table.index).all() or not table.index.is_unique:
+        raise NotReplayed("the training matrix's index does not point into the loaded table (reset_index, concat "
+                          "or a merge between them?), so its rows cannot be checked against raw records")
+    target = y.name if isinstance(y, pd.Series) and y.name in table.columns else None
+    state = {**recorder.state, "output": _output_spec(X),
+             "raw": {"columns": [str(c) for c in table.columns], "placeholders": {}}}
+    if main in state["tables"]:
+        del state["tables"][main]  # the request's records stand in for it
+    raw_rows = table.loc[sample]
+    if target is not None:
+        state["raw"]["placeholders"][target] = _placeholder(table[target])
+    frozen = runtime.Frozen(state)
+    features = _run(emit.module(serve_stmts, output, notebook, version, serve=False), frozen)
+    inputs = [c for c in table.columns if c != target]
+    try:
+        base = features(raw_rows[inputs])
+    except Exception as exc:  # noqa: BLE001
+        raise NotReplayed(f"the replayed statements fail on the training rows: {type(exc).__name__}: {exc}")
+    unread = []
+    for name in inputs:
+        rolled = raw_rows[inputs].copy()
+        rolled[name] = np.roll(rolled[name].to_numpy(), 1)
+        try:
+            same = _same(base, features(rolled))
+        except Exception:  # noqa: BLE001 - it fails without the real values: it reads them
+            same = False
+        if same:
+            unread.append(name)
+    for name in unread:
+        state["raw"]["placeholders"][name] = _plain(raw_rows[name].iloc[0])
+    served = [c for c in inputs if c not in unread]
+    if _passes_through(X, table, sample):
+        return {"status": "not needed", "reason": "the model takes the loaded table's columns as they are"}
+    import joblib
+
+    from .harvest import _cell
+    from .infer_schema import column_schema
+
+    (out / FEATURES_FILE).write_text(code)
+    joblib.dump(state, out / runtime.STATE_FILE)
+    records = [{str(k): _cell(v) for k, v in row.items()} for row in raw_rows[served].to_dict(orient="records")]
+    matrix = X.loc[sample] if isinstance(X, pd.DataFrame) else np.asarray(X)[index.get_indexer(sample)]
+    has_proba = hasattr(model, "predict_proba")
+    check = {"records": records, "index": list(sample), "matrix": matrix,
+             "predictions": model.predict(matrix), "probabilities": model.predict_proba(matrix) if has_proba else None}
+    joblib.dump(check, work / CHECK_FILE)
+    load = next(st for st in sliced if any(rewrite.is_load(n) for n in ast.walk(st.node)))
+    return {"status": "candidate", "file": FEATURES_FILE, "state": runtime.STATE_FILE,
+            "inputs": [column_schema(str(c), table[c]) for c in served],
+            "examples": records[:5], "target": target, "not_read": [str(c) for c in unread],
+            "table": {"statement": load.source, "cell": load.cell, "rows": len(table)},
+            "statements": len([st for st in serve_stmts if not isinstance(st.node, (ast.Import, ast.ImportFrom))]),
+            "output": output, "placeholders": {str(k): v for k, v in state["raw"]["placeholders"].items()}}
+
+
+def _fit_record(namespace, model):
+    record = lineage.fit_of(model)
+    if record is None:  # a search's best estimator is fitted inside the search's fit
+        for value in list(namespace.values()):
+            if getattr(value, "best_estimator_", None) is model:
+                record = lineage.fit_of(value)
+                break
+    if record is None:
+        raise NotReplayed("the model's fit call was not seen during the run (loaded from a file, or fitted "
+                          "outside the notebook's cells)")
+    return record
+
+
+def _fit_call(code: str, namespace: dict, model) -> tuple[ast.Call, int]:
+    """The fit call of ``model`` in its cell, and the line of the statement holding it."""
+    tree = ast.parse(code)
+    calls = []
+    for stmt in tree.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "fit":
+                calls.append((node, stmt.lineno))
+    if not calls:
+        raise NotReplayed("the cell that fitted the model has no `.fit(...)` call (fitted inside a function?)")
+    for node, line in calls:
+        try:
+            receiver = eval(compile(ast.Expression(node.func.value), "<fit>", "eval"), {}, dict(namespace))  # noqa: S307
+        except Exception:  # noqa: BLE001
+            continue
+        if receiver is model or getattr(receiver, "best_estimator_", None) is model:
+            return node, line
+    if len(calls) == 1:
+        return calls[0]
+    raise NotReplayed("several fit calls in the cell that fitted the model, none of them on a variable that holds it")
+
+
+def _run(code: str, replay):
+    namespace = {"_f": replay, "__name__": "nb2service_features"}
+    exec(compile(code, "<features.py>", "exec"), namespace)  # noqa: S102 - the notebook's own statements
+    return namespace["features"]
+
+
+def _main_table(tables: dict, index, target):
+    import pandas as pd
+
+    frames = {k: v for k, v in tables.items() if isinstance(v, pd.DataFrame)}
+    if not frames:
+        raise NotReplayed("no table loaded by the statements is a DataFrame")
+    if index is not None:
+        holding = {k: v for k, v in frames.items() if index[:CHECK_ROWS].isin(v.index).all()}
+        frames = holding or frames
+    with_target = {k: v for k, v in frames.items() if target is not None and target in v.columns}
+    frames = with_target or frames
+    key = max(frames, key=lambda k: len(frames[k]))
+    return key, frames[key]
+
+
+def _output_spec(X) -> dict:
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame):
+        return {"kind": "dataframe", "columns": list(X.columns), "dtypes": {c: str(X[c].dtype) for c in X.columns}}
+    return {"kind": "array", "width": int(X.shape[1]) if len(getattr(X, "shape", ())) == 2 else 1}
+
+
+def _placeholder(series):
+    from pandas.api import types
+
+    present = series.dropna()
+    if not len(present):
+        return None
+    if types.is_numeric_dtype(series.dtype) and not types.is_bool_dtype(series.dtype):
+        return _plain(present.median())
+    return _plain(present.mode().iloc[0])
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _same(a, b) -> bool:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame):
+        return a.equals(b)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc" and b.dtype.kind in "fc":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool((a == b).all())
+
+
+def _passes_through(X, table, sample) -> bool:
+    """The model's matrix is the loaded table's own columns, unchanged (preprocessing, if any, is
+    inside the scikit-learn model): nothing to replay."""
+    import pandas as pd
+
+    if not isinstance(X, pd.DataFrame) or not set(X.columns) <= set(table.columns):
+        return False
+    return X.loc[sample].equals(table.loc[sample, list(X.columns)])
