@@ -90,7 +90,7 @@ def _count_predictions(app: Flask, service: Service) -> None:
         return response
 
 
-PREDICTION_ENDPOINTS = {"native.predict", "mlflow.invocations", "v2.infer", "v2.infer_version", "v1.predict"}
+PREDICTION_ENDPOINTS = {"native.predict", "native.predict_engineered", "mlflow.invocations", "v2.infer", "v2.infer_version", "v1.predict"}
 
 
 def _handle_errors(app: Flask, service: Service) -> None:

@@ -20,20 +20,26 @@ class DataPlane:
         self.metrics = metrics
         self.drift = DriftCheck(self.model.schema) if drift else None
         self._missing_check = DriftCheck(self.model.schema)
+        engineered = self.model.engineered_schema
+        self.engineered_drift = DriftCheck(engineered) if drift and engineered is not self.model.schema else self.drift
+        self._engineered_missing = DriftCheck(engineered)
 
-    def predict(self, model_input, *, proba: bool | None = None) -> Prediction:
-        """Predict on decoded input; ``proba=True`` insists on probabilities, None gives them when available."""
+    def predict(self, model_input, *, proba: bool | None = None, engineered: bool = False) -> Prediction:
+        """Predict on decoded input; ``proba=True`` insists on probabilities, None gives them when available;
+        ``engineered``: the input is in the model's own (engineered) inputs, not raw records."""
         if not self.runtime.ready:
             raise NotReady("the model is still loading; retry shortly")
         if proba and not self.model.has_proba:
             raise RequestError("this model has no predict_proba: it answers with labels or values only",
                                field="predict_proba")
-        if self.drift is not None:
-            self.metrics.record_drift(self.drift.count(model_input))
+        drift = self.engineered_drift if engineered else self.drift
+        if drift is not None:
+            self.metrics.record_drift(drift.count(model_input))
         try:
-            prediction = self.model.predict(model_input, proba=proba)
+            prediction = self.model.predict(model_input, proba=proba, engineered=engineered)
         except PredictionFailed:
-            column = self._missing_check.missing_in_non_nullable(model_input)
+            check = self._engineered_missing if engineered else self._missing_check
+            column = check.missing_in_non_nullable(model_input)
             if column is not None:
                 raise RequestError(f"column '{column}' has missing values; the model was trained without any "
                                    "and cannot predict on them", field=column) from None

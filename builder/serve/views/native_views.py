@@ -1,4 +1,8 @@
-"""``POST /predict``: nb2service's own format (see ``codecs.native``)."""
+"""``POST /predict``: nb2service's own format (see ``codecs.native``).
+
+``POST /predict/engineered`` takes the same bodies in the inputs the model was fitted on (the
+notebook's training matrix) when the service's default inputs are raw records (``features.py``);
+otherwise it is the same as ``/predict``."""
 
 from flask import Blueprint, request
 
@@ -13,4 +17,12 @@ def predict():
     s = service()
     decoded = native.decode(request, s.model.schema)
     prediction = s.dataplane.predict(decoded.model_input)
+    return json_response(native.encode(prediction, s.model.classes, decoded.seldon))
+
+
+@bp.post("/predict/engineered")
+def predict_engineered():
+    s = service()
+    decoded = native.decode(request, s.model.engineered_schema)
+    prediction = s.dataplane.predict(decoded.model_input, engineered=True)
     return json_response(native.encode(prediction, s.model.classes, decoded.seldon))

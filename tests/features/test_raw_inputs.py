@@ -1,0 +1,171 @@
+"""Raw records served through the notebook's own feature engineering (issue 15), for real: the
+CLI builds each repo, gunicorn serves it, HTTP clients send the records as the CSV holds them, and
+the answers are compared with the notebook's own model, run here from the notebook's cells."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+
+from tests.conftest import EXAMPLES
+from tests.features.repos import REPOS
+from tests.serve.test_end_to_end import Server
+
+NB2SERVICE = str(Path(sys.executable).parent / "nb2service")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def repos(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("feature-repos")
+    made = {"insurance-costs": EXAMPLES / "insurance-costs"}
+    for name, write in REPOS.items():
+        write(root / name)
+        made[name] = root / name
+    return made
+
+
+@pytest.fixture(scope="session")
+def built(repos, tmp_path_factory) -> dict[str, tuple[Path, dict, str]]:
+    """Each repo built once, two at a time: ``{name: (artifact, metadata, build log)}``."""
+    out = tmp_path_factory.mktemp("feature-artifacts")
+
+    def build(name):
+        proc = subprocess.run([NB2SERVICE, "build", str(repos[name]), "-o", str(out / name), "--no-install"],
+                              capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, f"{name} failed to build:\n{proc.stderr[-4000:]}"
+        return name, (out / name, json.loads((out / name / "metadata.json").read_text()), proc.stdout + proc.stderr)
+
+    with ThreadPoolExecutor(2) as pool:
+        return dict(pool.map(build, repos))
+
+
+@pytest.fixture(scope="module")
+def servers(built, tmp_path_factory):
+    log_dir = tmp_path_factory.mktemp("feature-logs")
+    running = {}
+    for name in ("insurance-costs", "loans"):
+        server = Server(built[name][0], log_dir / f"{name}.log")
+        server.wait_ready()
+        running[name] = server
+    yield running
+    for server in running.values():
+        server.stop()
+
+
+def notebook_run(repo: Path) -> dict:
+    """The notebook's cells run here, in this process, in the repo's folder: its variables."""
+    matplotlib.use("Agg")
+    path = next(repo.glob("*.ipynb"))
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(repo)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the notebook's own deprecations are not this test's concern
+            for cell in nbformat.read(path, as_version=4).cells:
+                if cell.cell_type == "code":
+                    exec(compile(cell.source, str(path), "exec"), namespace)  # noqa: S102
+    finally:
+        os.chdir(cwd)
+    return namespace
+
+
+def raw_records(table: pd.DataFrame, index, columns: list[str]) -> list[dict]:
+    rows = table.loc[index, columns].astype(object).where(table.loc[index, columns].notna(), None)
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows.to_dict("records")]
+
+
+def test_the_insurance_example_serves_raw_records_verified_with_the_notebooks_predictions(built, repos, servers):
+    folder, meta, log = built["insurance-costs"]
+    info = meta["features"]
+    assert info["status"] == "verified", info
+    assert [c["name"] for c in meta["inputs"]] == ["age", "sex", "bmi", "children", "smoker", "region"]
+    inputs = {c["name"]: c for c in meta["inputs"]}
+    assert inputs["region"]["categories"] == ["northeast", "northwest", "southeast", "southwest"]
+    assert inputs["bmi"]["nullable"] is True and inputs["age"]["type"] == "integer"
+    assert meta["engineered"]["input_kind"] == "array" and len(meta["engineered"]["inputs"]) == 12
+    assert set(meta["examples"][0]) == set(inputs)
+    code = (folder / "features.py").read_text()
+    assert "df['smoker'] = df['smoker'].map({'yes': 1, 'no': 0})" in code
+    assert "def bmi_category(bmi):" in code and "scaler.transform(X_train)" in code
+    assert "plt." not in code and "print(" not in code and "y_test" not in code and "lr" not in code
+    assert "features.py" in log and "raw records, 6 columns" in log and "/predict/engineered" in log
+
+    ns = notebook_run(repos["insurance-costs"])
+    table = pd.read_csv(repos["insurance-costs"] / "insurance.csv")
+    index = ns["y_train"].index[:200]
+    want = ns["model"].predict(ns["X_train"][:200])
+    records = raw_records(table, index, list(inputs))
+    server = servers["insurance-costs"]
+    got = requests.post(server.url + "/predict", json={"instances": records}, timeout=30).json()["predictions"]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    one = requests.post(server.url + "/predict", json=records[7], timeout=30).json()["predictions"]
+    np.testing.assert_allclose(one, want[7:8], rtol=1e-6)
+    # a missing BMI is filled with the training median, as the notebook did
+    missing = {**records[0], "bmi": None}
+    assert requests.post(server.url + "/predict", json=missing, timeout=30).status_code == 200
+    # the engineered inputs stay callable
+    engineered = requests.post(server.url + "/predict/engineered", json={"instances": ns["X_train"][:3].tolist()},
+                               timeout=30).json()["predictions"]
+    np.testing.assert_allclose(engineered, want[:3], rtol=1e-6)
+    # every protocol takes the raw columns
+    mlflow = requests.post(server.url + "/invocations", json={"dataframe_records": records[:3]}, timeout=30)
+    np.testing.assert_allclose(mlflow.json()["predictions"], want[:3], rtol=1e-6)
+    v1 = requests.post(server.url + f"/v1/models/{meta['name']}:predict", json={"instances": records[:3]}, timeout=30)
+    np.testing.assert_allclose(v1.json()["predictions"], want[:3], rtol=1e-6)
+    spec = requests.get(server.url + "/openapi.json", timeout=30).json()
+    assert "region" in json.dumps(spec) and "smoker" in json.dumps(spec)
+    bad = requests.post(server.url + "/predict", json={**records[0], "age": "old"}, timeout=30)
+    assert bad.status_code == 400 and bad.json()["field"] == "age"
+
+
+def test_label_encoders_per_column_a_merge_and_frozen_means_serve_raw_records(built, repos, servers):
+    folder, meta, _ = built["loans"]
+    info = meta["features"]
+    assert info["status"] == "verified", info
+    names = [c["name"] for c in meta["inputs"]]
+    assert "loan_id" not in names and "defaulted" not in names and "loan_id" in info["not_read"]
+    assert {"branch_id", "income", "employment", "purpose", "has_guarantor"} <= set(names)
+    code = (folder / "features.py").read_text()
+    assert "_f.table(" in code and "_f.stat(" in code and "le = _f.fitted(" in code
+    ns = notebook_run(repos["loans"])
+    table = pd.read_csv(repos["loans"] / "data" / "loans.csv")
+    index = ns["X_train_s"].index[:150]
+    want = ns["clf"].predict_proba(ns["X_train_s"].loc[index])
+    records = raw_records(table, index, names)
+    server = servers["loans"]
+    body = requests.post(server.url + "/predict", json={"instances": records}, timeout=30).json()
+    got = np.array([[row[str(c)] for c in ns["clf"].classes_] for row in body["probabilities"]])
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+    # a record whose income is missing gets the training mean, as the notebook gave it
+    assert requests.post(server.url + "/predict", json={**records[0], "income": None}, timeout=30).status_code == 200
+
+
+def test_a_feature_computed_over_the_whole_table_falls_back_saying_why(built):
+    _, meta, log = built["houses-groupby"]
+    info = meta["features"]
+    assert info["status"] == "not verified"
+    assert "alone" in info["reason"] and "city_mean_size" in info["reason"] and "groupby" in info["reason"]
+    assert "engineered" not in meta
+    assert [c["name"] for c in meta["inputs"]][:3] == ["size", "rooms", "city_mean_size"]
+    assert "not verified" in log
+
+
+def test_a_pipeline_doing_its_preprocessing_inside_scikit_learn_is_unchanged(built):
+    folder, meta, _ = built["pipeline-inside"]
+    assert meta["features"]["status"] == "not needed"
+    assert [c["name"] for c in meta["inputs"]] == ["plan", "seats", "usage"]
+    assert "engineered" not in meta and not (folder / "features.py").exists()
