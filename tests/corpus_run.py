@@ -38,6 +38,9 @@ class Outcome:
     as_of: str = ""
     retried: bool = False
     problem: str = ""
+    #: Raw records (issue 15): the features status (verified, not verified, not replayed, not needed) and why.
+    features: str = ""
+    features_reason: str = ""
 
 
 def manifest() -> dict:
@@ -120,6 +123,8 @@ def run_one(name: str, spec: dict, work: Path) -> Outcome:
     outcome.expected_model = meta["model"]["class"].rsplit(".", 1)[-1] == spec["model_class"]
     if not outcome.expected_model:
         outcome.problem = f"served {outcome.model}, the notebook meant {spec['model_class']} ({spec['model_variable']})"
+    info = meta.get("features") or {}
+    outcome.features, outcome.features_reason = info.get("status", ""), info.get("reason", "")[:300]
     problem = serve_and_predict(out, meta["examples"])
     outcome.served = problem is None
     outcome.problem = outcome.problem or (problem or "")
@@ -141,10 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         outcomes.append(outcome)
         ok = outcome.built and outcome.served and outcome.expected_model
         print(f"{'OK  ' if ok else 'FAIL'} {name:<34} {outcome.seconds:>6.1f} s  as of {outcome.as_of or '-':<10} "
-              f"{'retried ' if outcome.retried else ''}{outcome.model}  {outcome.problem}", flush=True)
+              f"{'retried ' if outcome.retried else ''}{outcome.model}  {outcome.problem}\n"
+              f"     features: {outcome.features or '-'} {outcome.features_reason}", flush=True)
     working = sum(o.built and o.served and o.expected_model for o in outcomes)
     print(f"\n{working}/{len(outcomes)} corpus notebooks build and serve the model they meant with zero edits "
           f"({100 * working / max(1, len(outcomes)):.0f}%)")
+    raw = sum(o.features == "verified" for o in outcomes)
+    print(f"{raw}/{len(outcomes)} serve raw records through the notebook's own feature engineering, verified")
     (args.work / "results.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=2))
     return 0 if working == len(outcomes) else 1
 

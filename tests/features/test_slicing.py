@@ -1,0 +1,94 @@
+"""The slice of the executed cells that leads to the training matrix, and how it is rewritten for
+the build's recording run and for serving (no kernel, no build: the ast and the runtime only)."""
+
+from __future__ import annotations
+
+import ast
+
+import pandas as pd
+import pytest
+
+from builder.features import emit, rewrite, runtime, slicing
+
+CELLS = [
+    "import pandas as pd\nimport matplotlib.pyplot as plt\nfrom sklearn.preprocessing import StandardScaler\n"
+    "from sklearn.model_selection import train_test_split",
+    "df = pd.read_csv('data.csv')\nprint(df.shape)\ndf.head()",
+    "df['charges'].hist()\nplt.show()\ndf['charges'] = df['charges'] / 1000",
+    "def band(age):\n    return 'young' if age < 30 else 'old'\n\ndf['band'] = df['age'].apply(band)\n"
+    "df.drop(['id'], axis=1, inplace=True)\ndf['bmi'] = df['bmi'].fillna(df['bmi'].median())",
+    "df = pd.get_dummies(df, columns=['band'])\nsummary = df.describe()",
+    "X = df.drop('charges', axis=1)\ny = df['charges']\n"
+    "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)\n"
+    "scaler = StandardScaler()\nX_train = scaler.fit_transform(X_train)\nX_test = scaler.transform(X_test)",
+]
+
+
+def sliced():
+    return slicing.backward_slice(slicing.statements(CELLS), {"X_train"})
+
+
+def test_the_slice_keeps_what_leads_to_the_matrix_and_leaves_out_plots_prints_and_the_test_set():
+    code = "\n".join(st.source for st in sliced())
+    for kept in ("pd.read_csv", "def band", "df.drop(['id'], axis=1, inplace=True)", "fillna", "get_dummies",
+                 "train_test_split", "scaler.fit_transform(X_train)", "import pandas as pd"):
+        assert kept in code
+    for left_out in ("print(", "hist(", "plt", "describe", "X_test = scaler.transform", "df.head()"):
+        assert left_out not in code
+
+
+def test_serving_replays_fits_as_fitted_freezes_statistics_and_needs_no_target():
+    serve = slicing.backward_slice(rewrite.rewrite(sliced(), rewrite.SERVE, "t1"), {"X_train"})
+    code = emit.module(serve, "X_train", "nb.ipynb", "test")
+    assert "df = _f.raw(raw)" in code and "pd.read_csv" not in code
+    assert "_f.stat('m" in code and ".median()" not in code
+    assert "scaler = _f.fitted('f" in code and "X_train = scaler.transform(X_train)" in code
+    assert "X_train = _f.rows('s" in code and "y_train" not in code and "train_test_split" not in code
+    assert "_f.dummies('d" in code
+
+
+def test_the_recording_run_keeps_the_arguments_of_fits_and_the_loads():
+    record = rewrite.rewrite(sliced(), rewrite.RECORD)
+    code = emit.module(record, "X_train", "nb.ipynb", "test", serve=False)
+    assert "_f.table('t1', lambda: pd.read_csv('data.csv'))" in code
+    assert "_f.fitted('f" in code and "scaler, X_train)" in code
+    assert "y_train = _f.rows(" in code  # the target's training rows exist while recording
+    ast.parse(code)
+
+
+def test_a_statement_modifying_a_frame_in_place_counts_as_writing_it():
+    st = slicing.analyse(ast.parse("df.fillna(0, inplace=True)").body[0])
+    assert st.modifies == {"df"}
+    st = slicing.analyse(ast.parse("cols.append('a')").body[0])
+    assert st.modifies == {"cols"}
+    st = slicing.analyse(ast.parse("df.loc[df.a > 1, 'b'] = 0").body[0])
+    assert "df" in st.modifies and "df" not in st.defines
+
+
+def test_row_wise_reductions_and_lambdas_are_not_frozen():
+    stmts = slicing.statements(["df = pd.read_csv('x')\ndf['m'] = df[['a', 'b']].max(axis=1)\n"
+                                "df['n'] = df.apply(lambda r: r.sum(), axis=1)"])
+    code = emit.module(rewrite.rewrite(stmts, rewrite.SERVE, "t1"), "df", "nb", "t")
+    assert "max(axis=1)" in code and "r.sum()" in code and "_f.stat" not in code
+
+
+def test_dummies_of_one_row_give_every_training_column():
+    table = pd.DataFrame({"region": ["north", "south", "east"], "x": [1, 2, 3]})
+    recorder = runtime.Recorder()
+    full = recorder.dummies("d1", pd.get_dummies, table, columns=["region"], drop_first=True)
+    frozen = runtime.Frozen({**recorder.state, "raw": {"columns": ["region", "x"], "placeholders": {}},
+                             "output": {"kind": "dataframe", "columns": list(full.columns),
+                                        "dtypes": {c: str(full[c].dtype) for c in full.columns}}})
+    frozen.begin()
+    one = frozen.dummies("d1", pd.get_dummies, table.iloc[[2]], columns=["region"], drop_first=True)
+    assert list(one.columns) == list(full.columns)
+    assert one.iloc[0].tolist() == full.iloc[2].tolist()
+
+
+def test_a_request_row_the_statements_drop_is_named():
+    frozen = runtime.Frozen({"raw": {"columns": ["a"], "placeholders": {}},
+                             "output": {"kind": "dataframe", "columns": ["a"], "dtypes": {"a": "float64"}}})
+    frozen.begin()
+    frame = frozen.raw(pd.DataFrame({"a": [1.0, None, 3.0]}))
+    with pytest.raises(runtime.RowsDropped, match=r"row\(s\) \[1\]"):
+        frozen.output(frame.dropna())
