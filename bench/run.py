@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import features  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
 
@@ -262,6 +263,9 @@ def main() -> None:
     parser.add_argument("--variants", default=os.environ.get("BENCH_VARIANTS", "linear,forest"))
     parser.add_argument("--servers", default="nb2service,mlflow,mlserver", help="(for debugging the bench)")
     parser.add_argument("--skip-build", action="store_true", help="reuse bench/work/VARIANT/artifact, no build timing")
+    parser.add_argument("--no-features", dest="features", action="store_false",
+                        default=os.environ.get("BENCH_FEATURES", "1") != "0",
+                        help="skip raw records vs engineered inputs (notebooks/insurance-costs; env BENCH_FEATURES=0)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk is not installed (apt-get install wrk; `make bench` does it)")
@@ -273,14 +277,18 @@ def main() -> None:
                 "note": "2 cores shared by the load generator (wrk), the server and whatever else runs on the "
                         "machine: compare the servers by their ratios within this run, not across runs.",
                 "variants": []}
-    for variant in args.variants.split(","):
+    for variant in filter(None, args.variants.split(",")):
         document["variants"].append(bench_variant(variant.strip(), args))
+    if args.features:
+        document["features"] = features.bench_features(args, WORK / "features", wrk, log)
     document["machine"]["load_average_end"] = os.getloadavg()
     document["seconds"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds())
     (BENCH / "results").mkdir(exist_ok=True)
     stem = BENCH / "results" / (started.strftime("%Y-%m-%dT%H%M") + ("" if args.variants == "linear,forest" else f"-{args.variants.replace(',', '-')}"))
     stem.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n")
     markdown = report.markdown(document)
+    if document.get("features"):
+        markdown += "\n".join(features.markdown(document["features"])) + "\n"
     stem.with_suffix(".md").write_text(markdown)
     print(markdown)
     log(f"---> wrote {stem}.json and {stem}.md")

@@ -11,6 +11,8 @@ What changes, and nothing else (``_f`` is the replay object, ``builder.features.
 - a fit (``R.fit(X)``, ``X = R.fit_transform(X)``, ``R.fit_predict(X)``) becomes ``R =
   _f.fitted(key, R, X)`` (recording: fit it and keep a copy; serving: ``_f.fitted(key)``, the copy)
   followed by ``R.transform(X)``;
+- ``X_res, y_res = R.fit_resample(X, y)`` (oversampling) becomes ``X_res = _f.resampled(key, X)``:
+  a request's rows are not resampled;
 - a whole-table statistic (``df['age'].mean()``, ``.median()``, ``.mode()``, ``.value_counts()``...,
   not per row and not inside a lambda) becomes ``_f.stat(key, lambda: <the call>)``, frozen at its
   training value;
@@ -40,6 +42,15 @@ def call_name(call: ast.Call) -> str | None:
 
 def is_load(call: ast.AST) -> bool:
     return isinstance(call, ast.Call) and call_name(call) in LOADERS
+
+
+def resample_input(node: ast.stmt) -> str | None:
+    """``X`` for ``X_res, y_res = R.fit_resample(X, y)`` (imbalanced-learn), else None."""
+    if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and call_name(node.value) == "fit_resample"
+            and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Tuple, ast.List))
+            and node.value.args and isinstance(node.value.args[0], ast.Name)):
+        return node.value.args[0].id
+    return None
 
 
 def is_split(node: ast.stmt) -> bool:
@@ -82,6 +93,10 @@ def _statement(node: ast.stmt, mode: str, keys: Keys, main: str | None) -> list[
                 arg = _Sites(mode, keys, main).visit(arg)
                 made.append(ast.Assign([ast.Name(target.id, ast.Store())], _replay("rows", key, [arg])))
         return made
+    if resample_input(node) is not None:  # requests are not resampled: the rows are the rows
+        key = keys.next("r")
+        return [ast.Assign([ast.Name(target.id, ast.Store())], _replay("resampled", key, [_Sites(mode, keys, main).visit(arg)]))
+                for target, arg in zip(node.targets[0].elts, node.value.args) if isinstance(target, ast.Name)]
     fit = _statement_fit(node)
     if fit is not None:
         receiver, call, assigned = fit

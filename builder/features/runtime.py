@@ -55,6 +55,9 @@ class Recorder:
             raise ReplayError(f"the training rows are not rows of the split's input (e.g. index {missing[0]!r})")
         return value.loc[self.train_index]
 
+    def resampled(self, key: str, value):
+        return value
+
     def fitted(self, key: str, estimator, *args, **kwargs):
         estimator.fit(*args, **kwargs)
         self.state["fitted"].setdefault(key, []).append(copy.deepcopy(estimator))
@@ -115,6 +118,9 @@ class Frozen:
         return value.copy() if hasattr(value, "copy") else value
 
     def rows(self, key: str, value):
+        return value
+
+    def resampled(self, key: str, value):
         return value
 
     def fitted(self, key: str):

@@ -73,6 +73,9 @@ def _prepare(namespace, model, out, work, notebook, version) -> dict:
     if not any(rewrite.is_load(n) for st in sliced for n in ast.walk(st.node)):
         raise NotReplayed("the training matrix does not come from a table the notebook loaded with pandas "
                           f"({', '.join(sorted(rewrite.LOADERS)[:4])}...)")
+    resampled = [rewrite.resample_input(st.node) for st in sliced if rewrite.resample_input(st.node)]
+    if resampled:  # the model saw resampled rows (SMOTE...); the rows before resampling are the check's
+        X, index = _before_resampling(namespace, resampled[-1], model)
     output = ast.unparse(target_expr)
     recorder = runtime.Recorder(index)
     record_code = emit.module(rewrite.rewrite(sliced, rewrite.RECORD), output, notebook, version, serve=False)
@@ -142,6 +145,16 @@ def _prepare(namespace, model, out, work, notebook, version) -> dict:
             "table": {"statement": load.source, "cell": load.cell, "rows": len(table)},
             "statements": len([st for st in serve_stmts if not isinstance(st.node, (ast.Import, ast.ImportFrom))]),
             "output": output, "placeholders": {str(k): v for k, v in state["raw"]["placeholders"].items()}}
+
+
+def _before_resampling(namespace: dict, name: str, model):
+    import pandas as pd
+
+    value = namespace.get(name)
+    if not isinstance(value, pd.DataFrame):
+        raise NotReplayed(f"the model was fitted on resampled rows, and `{name}`, the rows before resampling, is not a "
+                          "DataFrame any more")
+    return value, value.index
 
 
 def _fit_record(namespace, model):
