@@ -183,7 +183,7 @@ def feature_lines(info: dict) -> list[str]:
     status = info.get("status", "not attempted")
     if status == "verified":
         return [f"raw records: the notebook's {info['statements']} feature statements replayed by {info['file']} "
-                f"(from `{info['table']['statement'].splitlines()[0]}`, executed cell {info['table']['cell']})",
+                f"(from `{info['table']['statement'].splitlines()[0]}`, {info['table']['cell']})",
                 f"checked on {info['reason']}",
                 "the engineered inputs stay callable: POST /predict/engineered"]
     if status == "not needed":

@@ -121,10 +121,18 @@ def _run_all(client: NotebookClient, runs: list[NotebookRun], repo: Path, settin
     config = {"out": str(staging), "work": str(work), "explicit": settings.model_variable,
               "stage_files": stage_files, "examples": settings.examples,
               "notebook": str(runs[0].path.relative_to(repo)), "version": __version__,
+              "cell_labels": _cell_labels(runs, repo),
               "written_files": [[str(p.relative_to(repo)), str(p)] for p in written]}
     _silent(client, f"from {KERNEL_PACKAGE}.harvest import harvest as _h; "
             f"_h(get_ipython().user_ns, __import__('json').loads({json.dumps(config)!r})); del _h")
     return stage_files
+
+
+def _cell_labels(runs: list[NotebookRun], repo: Path) -> list[str]:
+    """``"nb.ipynb cell 7"`` for each code cell run, in execution order (what ``lineage`` numbers)."""
+    return [f"{run.path.relative_to(repo)} cell {index + 1}" for run in runs
+            for index, cell in enumerate(run.notebook.cells)
+            if cell.cell_type == "code" and not SKIP_TAGS & set(cell.get("metadata", {}).get("tags", []))]
 
 
 def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: BuildSettings, log) -> None:

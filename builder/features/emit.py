@@ -24,8 +24,16 @@ columns the model was fitted on.
 '''
 
 
-def module(stmts: list[Statement], output: str, notebook: str, version: str, serve: bool = True) -> str:
-    """The text of ``features.py`` (``serve``) or of the build's recording program."""
+def labeller(labels: list[str]):
+    """``label(cell ordinal)``: ``"nb.ipynb cell 7"`` when known, else ``"executed cell 5"``."""
+    return lambda n: labels[n - 1] if 0 < n <= len(labels) else f"executed cell {n}"
+
+
+def module(stmts: list[Statement], output: str, notebook: str, version: str, serve: bool = True,
+           label=None) -> str:
+    """The text of ``features.py`` (``serve``) or of the build's recording program; ``label``
+    names a cell from its ordinal."""
+    label = label or labeller([])
     imports = [st for st in stmts if isinstance(st.node, (ast.Import, ast.ImportFrom))]
     body = [st for st in stmts if st not in imports]
     lines = [HEADER.format(notebook=notebook, version=version)] if serve else []
@@ -38,7 +46,7 @@ def module(stmts: list[Statement], output: str, notebook: str, version: str, ser
     for st in body:
         if st.cell != cell:
             cell = st.cell
-            lines.append(f"    # executed cell {cell}")
+            lines.append(f"    # {label(cell)}")
         lines += ["    " + line for line in ast.unparse(st.node).splitlines()]
     lines.append(f"    return _f.output({output})")
     return "\n".join(lines) + "\n"

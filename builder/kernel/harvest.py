@@ -60,7 +60,7 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
     out = Path(config["out"])
     joblib.dump(model, out / "model.joblib")
     features = prepare_features(namespace, model, out, Path(config["work"]), config.get("notebook", "the notebook"),
-                                config.get("version", ""))
+                                config.get("version", ""), config.get("cell_labels"))
     _fast_path_rows(model, training, rows, predictions, probabilities, Path(config["work"]))
     result = {
         "model": {

@@ -33,6 +33,11 @@ def fit_of(estimator):
         return None
 
 
+def fitted() -> list:
+    """The estimators whose fit was recorded and that still exist."""
+    return list(_state["fits"].keys())
+
+
 def _before_cell(shell, info) -> None:
     raw = getattr(info, "raw_cell", "") or ""
     try:

@@ -39,11 +39,12 @@ class NotReplayed(Exception):
     pass
 
 
-def prepare(namespace: dict, model, out: Path, work: Path, notebook: str, version: str) -> dict:
+def prepare(namespace: dict, model, out: Path, work: Path, notebook: str, version: str,
+            labels: list[str] | None = None) -> dict:
     """``harvest.json``'s ``features``: ``status`` candidate (checked next, in a fresh process),
     not needed (the model takes the loaded columns as they are) or not replayed, with the reason."""
     try:
-        return _prepare(namespace, model, Path(out), Path(work), notebook, version)
+        return _prepare(namespace, model, Path(out), Path(work), notebook, version, labels or [])
     except (NotReplayed, runtime.ReplayError) as exc:
         return {"status": "not replayed", "reason": str(exc)}
     except Exception as exc:  # noqa: BLE001 - any failure means the service keeps today's inputs
@@ -51,15 +52,15 @@ def prepare(namespace: dict, model, out: Path, work: Path, notebook: str, versio
                 "traceback": traceback.format_exc()[-2000:]}
 
 
-def _prepare(namespace, model, out, work, notebook, version) -> dict:
+def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
     import numpy as np
     import pandas as pd
 
-    X, y, cell = _fit_record(namespace, model)
+    X, y, cell, owner = _fit_record(namespace, model)
     index = X.index if isinstance(X, pd.DataFrame) else y.index if isinstance(y, pd.Series) and len(y) == len(X) \
         else None
     cells = lineage.cells()
-    call, stmt_line = _fit_call(cells[cell - 1], namespace, model)
+    call, stmt_line = _fit_call(cells[cell - 1], namespace, owner)
     target_expr = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "X"), None)
     if target_expr is None:
         raise NotReplayed("the model's fit call passes no matrix")
@@ -79,6 +80,7 @@ def _prepare(namespace, model, out, work, notebook, version) -> dict:
     output = ast.unparse(target_expr)
     recorder = runtime.Recorder(index)
     record_code = emit.module(rewrite.rewrite(sliced, rewrite.RECORD), output, notebook, version, serve=False)
+    label = emit.labeller(labels)
     try:
         _run(record_code, recorder)(None)
     except runtime.ReplayError:
@@ -87,7 +89,7 @@ def _prepare(namespace, model, out, work, notebook, version) -> dict:
         raise NotReplayed(f"replaying the notebook's statements on its own table failed: {type(exc).__name__}: {exc}")
     main, table = _main_table(recorder.state["tables"], index, getattr(y, "name", None))
     serve_stmts = slicing.backward_slice(rewrite.rewrite(sliced, rewrite.SERVE, main), targets)
-    code = emit.module(serve_stmts, output, notebook, version)
+    code = emit.module(serve_stmts, output, notebook, version, label=label)
     if index is None:
         raise NotReplayed("the model was fitted on arrays and its target has no pandas index either, so its rows "
                           "cannot be traced back to the loaded table")
@@ -142,7 +144,7 @@ def _prepare(namespace, model, out, work, notebook, version) -> dict:
     return {"status": "candidate", "file": FEATURES_FILE, "state": runtime.STATE_FILE,
             "inputs": [column_schema(str(c), table[c]) for c in served],
             "examples": records[:5], "target": target, "not_read": [str(c) for c in unread],
-            "table": {"statement": load.source, "cell": load.cell, "rows": len(table)},
+            "table": {"statement": load.source, "cell": label(load.cell), "rows": len(table)},
             "statements": len([st for st in serve_stmts if not isinstance(st.node, (ast.Import, ast.ImportFrom))]),
             "output": output, "placeholders": {str(k): v for k, v in state["raw"]["placeholders"].items()}}
 
@@ -158,16 +160,32 @@ def _before_resampling(namespace: dict, name: str, model):
 
 
 def _fit_record(namespace, model):
-    record = lineage.fit_of(model)
+    owner, record = model, lineage.fit_of(model)
     if record is None:  # a search's best estimator is fitted inside the search's fit
         for value in list(namespace.values()):
             if getattr(value, "best_estimator_", None) is model:
-                record = lineage.fit_of(value)
+                owner, record = value, lineage.fit_of(value)
                 break
+    if record is None:  # the model as saved to disk and loaded back: the fitted object it was saved from
+        owner = _same_as_saved(model)
+        record = lineage.fit_of(owner) if owner is not None else None
     if record is None:
         raise NotReplayed("the model's fit call was not seen during the run (loaded from a file, or fitted "
                           "outside the notebook's cells)")
-    return record
+    return (*record, owner)
+
+
+def _same_as_saved(model):
+    import joblib
+
+    try:
+        digest = joblib.hash(model)
+        for estimator in lineage.fitted():
+            if type(estimator) is type(model) and joblib.hash(estimator) == digest:
+                return estimator
+    except Exception:  # noqa: BLE001 - an estimator joblib cannot hash is simply not matched
+        return None
+    return None
 
 
 def _fit_call(code: str, namespace: dict, model) -> tuple[ast.Call, int]:
@@ -185,7 +203,7 @@ def _fit_call(code: str, namespace: dict, model) -> tuple[ast.Call, int]:
             receiver = eval(compile(ast.Expression(node.func.value), "<fit>", "eval"), {}, dict(namespace))  # noqa: S307
         except Exception:  # noqa: BLE001
             continue
-        if receiver is model or getattr(receiver, "best_estimator_", None) is model:
+        if receiver is model:
             return node, line
     if len(calls) == 1:
         return calls[0]
