@@ -33,7 +33,7 @@ class Recorder:
 
     def __init__(self, train_index=None):
         self.train_index = train_index
-        self.state = {"tables": {}, "fitted": {}, "stats": {}, "dummies": {}}
+        self.state = {"tables": {}, "fitted": {}, "stats": {}, "dummies": {}, "fast_dummies": {}, "fast_fitted": {}}
 
     def begin(self) -> None:
         pass
@@ -60,7 +60,9 @@ class Recorder:
 
     def fitted(self, key: str, estimator, *args, **kwargs):
         estimator.fit(*args, **kwargs)
-        self.state["fitted"].setdefault(key, []).append(copy.deepcopy(estimator))
+        kept = copy.deepcopy(estimator)
+        self.state["fitted"].setdefault(key, []).append(kept)
+        self.state["fast_fitted"].setdefault(key, []).append(bool(args) and _numpy_agrees(kept, args[0]))
         return estimator
 
     def stat(self, key: str, compute):
@@ -69,8 +71,20 @@ class Recorder:
         return value
 
     def dummies(self, key: str, func, data, *args, **kwargs):
-        self.state["dummies"].setdefault(key, []).append(_encoded_levels(data, kwargs.get("columns")))
-        return func(data, *args, **kwargs)
+        levels = _encoded_levels(data, kwargs.get("columns"))
+        self.state["dummies"].setdefault(key, []).append(levels)
+        result = func(data, *args, **kwargs)
+        # the same columns made without pandas' machinery (a few times faster on one row), used when
+        # serving only if identical here, on the whole table
+        fast = self.state["fast_dummies"].setdefault(key, [])
+        try:
+            dtype = _dummy_dtype(result, data)
+            self.state.setdefault("dummy_dtypes", {})[key] = dtype
+            made = fast_dummies(data, levels, dtype, *args, **kwargs) if not fast or fast[-1] else None
+            fast.append(made is not None and made.columns.equals(result.columns) and made.equals(result))
+        except Exception:  # noqa: BLE001 - then pandas' get_dummies serves
+            fast.append(False)
+        return result
 
     def output(self, value):
         return value
@@ -107,11 +121,18 @@ class Frozen:
         spec = self.state["raw"]
         self._local.rows = len(raw)
         self._local.index = raw.index
-        frame = raw.copy()
-        for name, value in spec["placeholders"].items():
-            if name not in frame.columns:
-                frame[name] = value
-        return frame[[c for c in spec["columns"] if c in frame.columns]]
+        import numpy as np
+        import pandas as pd
+
+        placeholders, n = spec["placeholders"], len(raw)
+        data = {}
+        for name in spec["columns"]:
+            if name in raw.columns:
+                data[name] = raw[name].to_numpy(copy=True)
+            elif name in placeholders:
+                value = placeholders[name]
+                data[name] = np.full(n, value, dtype=object if isinstance(value, str) or value is None else None)
+        return pd.DataFrame(data, index=raw.index)
 
     def table(self, key: str):
         value = self.state["tables"][key]
@@ -124,7 +145,9 @@ class Frozen:
         return value
 
     def fitted(self, key: str):
-        return Fitted(self._next("fitted", key))
+        n = self._local.counts.get(key, 0)
+        fast = self.state.get("fast_fitted", {}).get(key) or []
+        return Fitted(self._next("fitted", key), n < len(fast) and fast[n])
 
     def stat(self, key: str):
         return self._next("stats", key)
@@ -132,7 +155,11 @@ class Frozen:
     def dummies(self, key: str, func, data, *args, **kwargs):
         import pandas as pd
 
+        n = self._local.counts.get(key, 0)
         levels = self._next("dummies", key)
+        fast = self.state.get("fast_dummies", {}).get(key) or []
+        if n < len(fast) and fast[n]:
+            return fast_dummies(data, levels, self.state["dummy_dtypes"].get(key), *args, **kwargs)
         if isinstance(data, pd.Series):
             if data.name in levels or None in levels:
                 cats = levels.get(data.name, levels.get(None))
@@ -172,10 +199,13 @@ class Fitted:
     """A fitted transformer as the notebook fitted it; a DataFrame it is given is first aligned to
     the columns it was fitted on (dummy columns a request lacks are 0)."""
 
-    __slots__ = ("estimator",)
+    __slots__ = ("estimator", "numpy")
 
-    def __init__(self, estimator):
+    def __init__(self, estimator, numpy: bool = False):
         self.estimator = estimator
+        #: Its transform gives the same on the frame's float64 values (checked at build, on the data
+        #: it was fitted on): skip scikit-learn's DataFrame validation, the larger part of its cost.
+        self.numpy = numpy
 
     def _aligned(self, X):
         names = getattr(self.estimator, "feature_names_in_", None)
@@ -184,13 +214,74 @@ class Fitted:
         return X
 
     def transform(self, X, *args, **kwargs):
-        return self.estimator.transform(self._aligned(X), *args, **kwargs)
+        X = self._aligned(X)
+        if self.numpy and not args and not kwargs and hasattr(X, "to_numpy"):
+            return _numpy_transform(self.estimator, X)
+        return self.estimator.transform(X, *args, **kwargs)
 
     def predict(self, X, *args, **kwargs):
         return self.estimator.predict(self._aligned(X), *args, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.estimator, name)
+
+
+def _numpy_transform(estimator, X):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "X does not have valid feature names": on purpose
+        return estimator.transform(X.to_numpy(dtype="float64"))
+
+
+def _numpy_agrees(estimator, X) -> bool:
+    """Whether ``estimator.transform`` gives the same array on ``X``'s float64 values as on the
+    DataFrame ``X`` (numeric columns only, a plain array out), on up to 500 of its rows."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        if not isinstance(X, pd.DataFrame) or not all(k in "biuf" for k in X.dtypes.map(lambda d: d.kind)):
+            return False
+        sample = X.iloc[:500]
+        want, got = estimator.transform(sample), _numpy_transform(estimator, sample)
+        return type(want) is np.ndarray and type(got) is np.ndarray and want.dtype == got.dtype \
+            and np.array_equal(want, got, equal_nan=True)
+    except Exception:  # noqa: BLE001 - then the DataFrame path serves
+        return False
+
+
+def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", dummy_na=False, columns=None,
+                 sparse=False, drop_first=False, dtype=None, **other):
+    """``pd.get_dummies(data, ...)`` for a DataFrame and the recorded ``levels``, with numpy
+    comparisons; None for what it does not cover (a Series, ``dummy_na``, ``sparse``)."""
+    import numpy as np
+    import pandas as pd
+
+    if other or dummy_na or sparse or not isinstance(data, pd.DataFrame) or made_dtype is None:
+        return None
+    names = list(levels)
+    if isinstance(prefix, str) or prefix is None:
+        prefixes = [prefix if prefix is not None else name for name in names]
+    elif isinstance(prefix, dict):
+        prefixes = [prefix[name] for name in names]
+    else:
+        prefixes = list(prefix)
+    seps = [prefix_sep[name] for name in names] if isinstance(prefix_sep, dict) else [prefix_sep] * len(names)
+    made = {}
+    for name, pre, sep in zip(names, prefixes, seps):
+        values = data[name].to_numpy(dtype=object)
+        for level in levels[name][1 if drop_first else 0:]:
+            made[f"{pre}{sep}{level}"] = (values == level).astype(made_dtype)
+    rest = data.drop(columns=names)
+    return pd.concat([rest, pd.DataFrame(made, index=data.index)], axis=1) if made else rest
+
+
+def _dummy_dtype(result, data):
+    """The dtype of the dummy columns ``get_dummies`` made (bool, or uint8 before pandas 2)."""
+    old = set(data.columns) if hasattr(data, "columns") else set()
+    new = [c for c in result.columns if c not in old]
+    return result[new[-1]].dtype if new else None
 
 
 def _encoded_levels(data, columns) -> dict:

@@ -20,8 +20,8 @@ RTOL = 1e-9
 #: Statements that compute over the whole table or depend on row order: named in the reason when
 #: the per-row results differ.
 WHOLE_TABLE = re.compile(r"\.(groupby|rank|shift|rolling|expanding|cumsum|cumprod|cummax|cummin|diff|pct_change|"
-                         r"transform|qcut|cut|factorize|cat\.codes|sample|drop_duplicates|duplicated|"
-                         r"reset_index|apply)\b")
+                         r"qcut|factorize|sample|drop_duplicates|duplicated|nlargest|nsmallest)\(|\.cat\.codes|"
+                         r"\bpd\.cut\(|\.reset_index\(")
 
 
 def check_features(root: Path, meta: dict, model, check: dict) -> dict:
