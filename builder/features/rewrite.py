@@ -185,6 +185,8 @@ class _Sites(ast.NodeTransformer):
             method = "transform" if name == "fit_transform" else "predict" if name == "fit_predict" else None
             fitted = _replay("fitted", key, [node.func.value, *node.args] if self.mode == RECORD else [],
                              node.keywords if self.mode == RECORD else [])
+            if isinstance(node.func.value, ast.Name):  # later reads of the receiver see it fitted
+                fitted = ast.NamedExpr(ast.Name(node.func.value.id, ast.Store()), fitted)
             if method is None:
                 return fitted
             return ast.Call(ast.Attribute(fitted, method, ast.Load()), node.args[:1], [])

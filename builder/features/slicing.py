@@ -92,6 +92,14 @@ def _collect(node: ast.AST, st: Statement) -> None:
             _target(target, st, augmented=isinstance(node, ast.AugAssign))
     elif isinstance(node, (ast.For, ast.AsyncFor)):
         _target(node.target, st)
+        inner = Statement(node, st.cell)
+        for child in [node.iter, *node.body, *node.orelse]:
+            _collect(child, inner)
+        bound = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        st.defines |= inner.defines
+        st.modifies |= inner.modifies
+        st.uses |= inner.uses - (bound - _names(node.iter))  # the loop variable is set before the body reads it
+        return
     elif isinstance(node, (ast.With, ast.AsyncWith)):
         for item in node.items:
             if item.optional_vars is not None:
@@ -154,6 +162,10 @@ def _call(node: ast.Call, st: Statement) -> None:
             name = root_name(func.value)
             if name:
                 st.modifies.add(name)
+
+
+def _names(node: ast.AST) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _locals(node: ast.AST) -> set:

@@ -213,7 +213,24 @@ def _fit_call(code: str, namespace: dict, model) -> tuple[ast.Call, int]:
 def _run(code: str, replay):
     namespace = {"_f": replay, "__name__": "nb2service_features"}
     exec(compile(code, "<features.py>", "exec"), namespace)  # noqa: S102 - the notebook's own statements
-    return namespace["features"]
+    return _no_figures(namespace["features"])
+
+
+def _no_figures(features):
+    """``features`` closing any matplotlib figure a replayed statement opens (a plot kept in the
+    slice would otherwise be shown in the build's output)."""
+    import sys
+
+    def run(raw):
+        plt = sys.modules.get("matplotlib.pyplot")
+        before = set(plt.get_fignums()) if plt is not None else set()
+        try:
+            return features(raw)
+        finally:
+            plt = sys.modules.get("matplotlib.pyplot")
+            for number in set(plt.get_fignums()) - before if plt is not None else ():
+                plt.close(number)
+    return run
 
 
 def _main_table(tables: dict, index, target):

@@ -92,3 +92,25 @@ def test_a_request_row_the_statements_drop_is_named():
     frame = frozen.raw(pd.DataFrame({"a": [1.0, None, 3.0]}))
     with pytest.raises(runtime.RowsDropped, match=r"row\(s\) \[1\]"):
         frozen.output(frame.dropna())
+
+
+def test_a_loop_variable_reused_by_a_plot_loop_does_not_pull_the_plot_in():
+    cells = ["df = pd.read_csv('x')",
+             "fig, axes = plt.subplots(1, 3)\nfor ax, col in zip(axes, ['a', 'b']):\n    sns.countplot(x=col, data=df, ax=ax)",
+             "for col in ['a', 'b']:\n    df[col] = df[col].map({'Yes': 1, 'No': 0})"]
+    code = "\n".join(st.source for st in slicing.backward_slice(slicing.statements(cells), {"df"}))
+    assert "subplots" not in code and "countplot" not in code and "map" in code
+
+
+def test_a_fit_inside_an_expression_leaves_its_receiver_fitted_for_the_rest_of_it():
+    stmts = slicing.statements([
+        "enc = OneHotEncoder()\nencoded = pd.DataFrame(enc.fit_transform(df[cols]), "
+        "columns=enc.get_feature_names_out(cols))"])
+    code = emit.module(rewrite.rewrite(stmts, rewrite.SERVE, None), "encoded", "nb", "t")
+    assert "(enc := _f.fitted('f1')).transform(df[cols])" in code
+
+
+def test_oversampling_is_not_replayed_on_requests():
+    stmts = slicing.statements(["X_res, y_res = SMOTE(random_state=0).fit_resample(X_train, y_train)"])
+    code = emit.module(rewrite.rewrite(stmts, rewrite.SERVE, None), "X_res", "nb", "t")
+    assert "X_res = _f.resampled('r1', X_train)" in code and "SMOTE" not in code
