@@ -118,6 +118,8 @@ class Frozen:
         return items[n]
 
     def raw(self, raw):
+        """The request's records as the notebook's table: its columns in order, the placeholders
+        of those callers need not send (the target, columns the path does not read)."""
         spec = self.state["raw"]
         self._local.rows = len(raw)
         self._local.index = raw.index
@@ -132,7 +134,9 @@ class Frozen:
             elif name in placeholders:
                 value = placeholders[name]
                 data[name] = np.full(n, value, dtype=object if isinstance(value, str) or value is None else None)
-        return pd.DataFrame(data, index=raw.index)
+        # a fresh 0..n-1 index, as a freshly loaded table has (a frame the notebook builds from an
+        # array aligns with it); the request's own index comes back in ``output``
+        return pd.DataFrame(data, index=pd.RangeIndex(n))
 
     def table(self, key: str):
         value = self.state["tables"][key]
@@ -178,9 +182,8 @@ class Frozen:
         spec = self.state["output"]
         rows = getattr(self._local, "rows", None)
         if rows is not None and len(value) != rows:
-            index = getattr(self._local, "index", None)
             kept = set(value.index) if hasattr(value, "index") else set()
-            raise RowsDropped([i for i, label in enumerate(index) if label not in kept] if index is not None else [])
+            raise RowsDropped([i for i in range(rows) if i not in kept])
         if spec["kind"] == "dataframe":
             if not isinstance(value, pd.DataFrame):
                 value = pd.DataFrame(np.asarray(value), columns=spec["columns"])

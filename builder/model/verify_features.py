@@ -38,7 +38,7 @@ def check_features(root: Path, meta: dict, model, check: dict) -> dict:
     except NB2ServiceError as exc:
         problem = exc.message
     except Exception as exc:  # noqa: BLE001 - any failure is the finding we report
-        problem = f"{type(exc).__name__}: {exc}"
+        problem = f"{type(exc).__name__}: {exc}{_where(exc, root, info)}"
     if problem:
         info.update(status="not verified", reason=problem, rows=len(check["records"]))
         return info
@@ -132,6 +132,15 @@ def _column(got, want, index: list) -> str | None:
                    f"({type(b).__name__})"
         return f"row {index[i]!r}: {a!r} where the training matrix has {b!r}"
     return None
+
+
+def _where(exc: BaseException, root: Path, info: dict) -> str:
+    """`` at features.py line N: `statement` `` for the innermost frame of features.py."""
+    import traceback
+
+    path = str(Path(root) / info["file"])
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
+    return f" (features.py line {frames[-1].lineno}: `{(frames[-1].line or '').strip()}`)" if frames else ""
 
 
 def _suspects(root: Path, info: dict) -> str:
