@@ -195,6 +195,8 @@ class Frozen:
             if rows is not None and not value.index.equals(self._local.index):
                 value.index = self._local.index
             return value
+        if spec["kind"] == "text":
+            return [str(v) for v in value]
         return np.asarray(value, dtype="float64")
 
 

@@ -57,7 +57,7 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
     import pandas as pd
 
     X, y, cell, owner = _fit_record(namespace, model)
-    index = X.index if isinstance(X, pd.DataFrame) else y.index if isinstance(y, pd.Series) and len(y) == len(X) \
+    index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else y.index if isinstance(y, pd.Series) and len(y) == len(X) \
         else None
     cells = lineage.cells()
     call, stmt_line = _fit_call(cells[cell - 1], namespace, owner)
@@ -136,6 +136,8 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
     joblib.dump(state, out / runtime.STATE_FILE)
     records = [{str(k): _cell(v) for k, v in row.items()} for row in raw_rows[served].to_dict(orient="records")]
     matrix = X.loc[sample] if isinstance(X, pd.DataFrame) else np.asarray(X)[index.get_indexer(sample)]
+    if state["output"]["kind"] == "text":
+        matrix = list(matrix)
     has_proba = hasattr(model, "predict_proba")
     check = {"records": records, "index": list(sample), "matrix": matrix,
              "predictions": model.predict(matrix), "probabilities": model.predict_proba(matrix) if has_proba else None}
@@ -253,6 +255,8 @@ def _output_spec(X) -> dict:
 
     if isinstance(X, pd.DataFrame):
         return {"kind": "dataframe", "columns": list(X.columns), "dtypes": {c: str(X[c].dtype) for c in X.columns}}
+    if isinstance(X, pd.Series) and X.dtype == object or isinstance(X, list):
+        return {"kind": "text"}
     return {"kind": "array", "width": int(X.shape[1]) if len(getattr(X, "shape", ())) == 2 else 1}
 
 
