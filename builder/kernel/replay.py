@@ -178,15 +178,28 @@ def _fit_record(namespace, model):
 
 
 def _same_as_saved(model):
+    """The fitted estimator ``model`` (loaded back from the file the notebook saved) was saved
+    from: the same class, and the same bytes (joblib.hash) or else the same predictions on the
+    first rows it was fitted on."""
     import joblib
+    import numpy as np
 
+    same_type = [e for e in lineage.fitted() if type(e) is type(model)]
     try:
         digest = joblib.hash(model)
-        for estimator in lineage.fitted():
-            if type(estimator) is type(model) and joblib.hash(estimator) == digest:
+        for estimator in same_type:
+            if joblib.hash(estimator) == digest:
                 return estimator
-    except Exception:  # noqa: BLE001 - an estimator joblib cannot hash is simply not matched
-        return None
+    except Exception:  # noqa: BLE001 - an estimator joblib cannot hash: compare predictions
+        pass
+    for estimator in reversed(same_type):
+        X = lineage.fit_of(estimator)[0]
+        try:
+            rows = X.iloc[:50] if hasattr(X, "iloc") else X[:50]
+            if np.array_equal(np.asarray(estimator.predict(rows)), np.asarray(model.predict(rows))):
+                return estimator
+        except Exception:  # noqa: BLE001
+            continue
     return None
 
 
