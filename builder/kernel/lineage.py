@@ -2,17 +2,17 @@
 cell, in order, and each model's last fit call (the matrix and target passed, and in which cell).
 
 The fit is observed by wrapping ``fit`` on the scikit-learn estimator classes with ``predict`` that
-are loaded before each cell runs; only the outermost call is recorded (a search's inner fits are
-not), and an estimator's record disappears with the estimator (a weak reference).
+are loaded before each cell runs; only calls made by the notebook's own code are recorded (not a
+search's or a cross-validation's inner fits). The record keeps the estimator alive: a model the
+notebook saved to disk and then replaced in its variable must still be found.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-import weakref
 
-_state = {"cell": 0, "cells": [], "fits": weakref.WeakKeyDictionary(), "depth": 0}
+_state = {"cell": 0, "cells": [], "fits": {}}
 
 
 def install(shell) -> None:
@@ -26,16 +26,14 @@ def cells() -> list[str]:
 
 
 def fit_of(estimator):
-    """``(X, y, cell ordinal)`` of the estimator's last outermost fit, or None when not seen."""
-    try:
-        return _state["fits"].get(estimator)
-    except TypeError:  # an unhashable estimator
-        return None
+    """``(X, y, cell ordinal)`` of the notebook's last fit of the estimator, or None when not seen."""
+    found = _state["fits"].get(id(estimator))
+    return found[1:] if found is not None and found[0] is estimator else None
 
 
 def fitted() -> list:
-    """The estimators whose fit was recorded and that still exist."""
-    return list(_state["fits"].keys())
+    """The estimators whose fit the notebook called."""
+    return [entry[0] for entry in _state["fits"].values()]
 
 
 def _before_cell(shell, info) -> None:
@@ -64,17 +62,9 @@ def _wrap_models(base) -> None:
 def _recording(fit):
     @functools.wraps(fit)
     def recorded_fit(self, X, y=None, *args, **kwargs):
-        outermost = _state["depth"] == 0
-        _state["depth"] += 1
-        try:
-            result = fit(self, X, y, *args, **kwargs)
-        finally:
-            _state["depth"] -= 1
-        if outermost:
-            try:
-                _state["fits"][self] = (X, y, _state["cell"])
-            except TypeError:
-                pass
+        result = fit(self, X, y, *args, **kwargs)
+        if sys._getframe(1).f_globals.get("__name__") == "__main__":  # the notebook's code, not a library's
+            _state["fits"][id(self)] = (self, X, y, _state["cell"])
         return result
     recorded_fit.__nb2service_wrapped__ = True
     return recorded_fit
