@@ -77,7 +77,7 @@ def _names(front, final, meta: dict, count: int) -> list[str]:
             pass
     if getattr(final, "feature_names_in_", None) is not None:
         candidates.append(list(final.feature_names_in_))
-    candidates.append([column["name"] for column in meta.get("inputs", [])])
+    candidates.append([column["name"] for column in (meta.get("engineered") or meta).get("inputs", [])])
     for names in candidates:
         if len(names) == count:
             return [str(n) for n in names]

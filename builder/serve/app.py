@@ -50,6 +50,7 @@ def create_app(artifact: Path | str, settings: ServeSettings | None = None, *, w
         if warm_up:
             runtime.warm_up()
         runtime.model.schema.strict = settings.strict  # after the warm-up, which predicts on training rows
+        runtime.model.engineered_schema.strict = settings.strict  # /predict/engineered (the same one without raw inputs)
     except NB2ServiceError:
         raise
     except Exception as exc:  # a model file that matches its sha256 yet does not unpickle (EOFError, ...)

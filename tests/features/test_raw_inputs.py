@@ -21,7 +21,7 @@ import requests
 
 from tests.conftest import EXAMPLES
 from tests.features.repos import REPOS
-from tests.serve.test_end_to_end import Server
+from tests.serve.live import Server
 
 NB2SERVICE = str(Path(sys.executable).parent / "nb2service")
 pytestmark = pytest.mark.slow
