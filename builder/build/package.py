@@ -116,11 +116,14 @@ class Checker:
                                       stdout=subprocess.PIPE, stderr=self._stderr, text=True,
                                       env=_build_env_vars(env))
 
-    def check(self, staging: Path, expected: Path, fast_rows: Path | None, meta: dict) -> dict:
+    def check(self, staging: Path, expected: Path, fast_rows: Path | None, meta: dict,
+              evaluation_rows: Path | None = None) -> dict:
         """The verdict on the artifact in ``staging``; ``meta["inference"]`` gets which path serves
-        and why. Raises ``VerificationError`` when the reloaded model predicts differently."""
+        and why, ``meta["evaluation"]`` how it does on the held-out data. Raises
+        ``VerificationError`` when the reloaded model predicts differently."""
         job = {"artifact": str(staging), "expected": str(expected),
-               "fast_rows": str(fast_rows) if fast_rows is not None else None}
+               "fast_rows": str(fast_rows) if fast_rows is not None else None,
+               "evaluation_rows": str(evaluation_rows) if evaluation_rows is not None else None}
         out, _ = self._proc.communicate(json.dumps(job) + "\n")
         try:
             verdict = json.loads(out.strip().splitlines()[-1])
@@ -133,6 +136,8 @@ class Checker:
                                     hint="a model holding lambdas, open files or global state does not survive "
                                          "joblib; see the executed notebook in the build log")
         meta["inference"] = verdict["inference"]
+        if verdict.get("evaluation") is not None:
+            meta["evaluation"] = verdict["evaluation"]
         return verdict
 
     def __enter__(self) -> "Checker":

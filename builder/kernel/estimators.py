@@ -43,21 +43,31 @@ def candidates(namespace: dict) -> Iterator[tuple[str, Any]]:
             yield name, value
 
 
+#: Where an estimator keeps its own parts: pipeline and union steps, a ColumnTransformer's fitted
+#: transformers, a search's refitted best estimator, the clones a meta-estimator fitted.
+PART_ATTRIBUTES = ("steps", "transformer_list", "transformers_", "best_estimator_", "estimator_", "estimators_",
+                   "final_estimator_", "regressor_")
+
+
 def components(estimator: Any) -> list[Any]:
-    """The estimators inside ``estimator``: pipeline steps, transformers, a search's best estimator."""
+    """The estimators that are parts of ``estimator``: pipeline steps, fitted transformers, a
+    search's best estimator, a meta-estimator's fitted clones.
+
+    An estimator passed into a meta-estimator (``RFE(lr)``, ``SelectFromModel(rf)``,
+    ``CalibratedClassifierCV(svc)``, bagging, stacking) is not one of its parts: the meta-estimator
+    fits a clone, so ``lr`` itself, when fitted, is a candidate of its own and is not hidden behind
+    the selector."""
     found = []
-    try:
-        params = estimator.get_params(deep=True)
-    except Exception:  # noqa: BLE001
-        params = {}
-    for value in params.values():
-        if hasattr(value, "fit") and value is not estimator and not isinstance(value, type):
-            found.append(value)
-    for attr in ("best_estimator_", "estimator_", "estimators_", "steps", "named_steps"):
+    for attr in PART_ATTRIBUTES:
         value = getattr(estimator, attr, None)
-        if isinstance(value, list):
-            found.extend(v[1] if isinstance(v, tuple) else v for v in value)
-        elif hasattr(value, "fit"):
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                item = item[1] if isinstance(item, tuple) and len(item) > 1 else item
+                if hasattr(item, "fit") and item is not estimator and not isinstance(item, type):
+                    found.append(item)
+        elif hasattr(value, "fit") and value is not estimator and not isinstance(value, type):
             found.append(value)
     return found
 

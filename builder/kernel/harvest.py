@@ -1,7 +1,8 @@
 """Run in the kernel after the notebook: find the model, infer its schema, serialize it, and write
 what the build needs (``harvest.json``), what the fresh-process check compares against
-(``expected.json``) and what the fast path is checked on (``fastpath-rows.json``) into the build's
-work folder."""
+(``expected.json``), what the fast path is checked on (``fastpath-rows.json``) and the data the
+served model is evaluated on (``evaluation-rows.json``, see ``held_out``) into the build's work
+folder."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from .find_model import KernelSideError, choose_model
+from .held_out import EvaluationData, evaluation_data
 from .infer_schema import infer_schema
 
 EXAMPLE_ROWS = 5
@@ -20,6 +22,9 @@ VERIFY_ROWS = 200
 #: Rows the ONNX fast path is checked on (more than the fresh-process check: it is cheap).
 FAST_PATH_ROWS = 2000
 FAST_PATH_FILE = "fastpath-rows.json"
+#: The rows (and true target) the served model is evaluated on (``builder.model.evaluate``).
+EVALUATION_FILE = "evaluation-rows.json"
+MAX_EVALUATION_ROWS = 50_000
 
 
 def harvest(namespace: dict, config: dict) -> None:
@@ -59,6 +64,7 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
     out = Path(config["out"])
     joblib.dump(model, out / "model.joblib")
     _fast_path_rows(model, training, rows, predictions, probabilities, Path(config["work"]))
+    _evaluation_rows(model, namespace, training, Path(config["work"]))
     result = {
         "model": {
             "variable": choice.label,
@@ -66,6 +72,7 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
             "candidates": choice.candidates,
             "class": f"{type(model).__module__}.{type(model).__qualname__}",
             "steps": [f"{name}: {type(step).__name__}" for name, step in getattr(model, "steps", [])],
+            **({"comparison": choice.comparison} if choice.comparison else {}),
         },
         **schema,
         "examples": rows[:EXAMPLE_ROWS] if config.get("examples", True) else [],
@@ -87,6 +94,23 @@ def _fast_path_rows(model, training, rows: list, predictions, probabilities, wor
     (work / FAST_PATH_FILE).write_text(json.dumps(
         {"rows": rows, "predictions": _plain_list(predictions),
          "probabilities": _plain_list(probabilities) if probabilities is not None else None}, default=_default))
+
+
+def _evaluation_rows(model, namespace: dict, training, work: Path) -> None:
+    """Write the held-out rows (else the training rows, labelled so) and their true target."""
+    try:
+        data = evaluation_data(model, namespace, training)
+    except KernelSideError as exc:
+        data = EvaluationData("none", reason=exc.message)
+    described = data.describe()
+    rows, target = [], []
+    if data.inputs is not None:
+        rows = _rows(data.inputs, MAX_EVALUATION_ROWS)
+        target = [_cell(v) for v in data.target[:MAX_EVALUATION_ROWS]]
+        if len(data.target) > MAX_EVALUATION_ROWS:
+            described.update(rows=MAX_EVALUATION_ROWS, total_rows=len(data.target))
+    (work / EVALUATION_FILE).write_text(json.dumps({"data": described, "rows": rows, "y_true": target},
+                                                   default=_default))
 
 
 def _load_stage(path: str):

@@ -75,16 +75,36 @@ def find_training_data(model: Any, namespace: dict) -> TrainingData:
                               "feature_names_in_ nor n_features_in_")
     arrays = []
     for n, v in _variables(namespace):
-        if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == width and v.dtype.kind in "biuf":
-            arrays.append((n, v))
-        elif pd is not None and isinstance(v, pd.DataFrame) and v.shape[1] == width and all(k in "biuf" for k in v.dtypes.map(lambda d: d.kind)):
-            arrays.append((n, v.to_numpy()))
+        if pd is not None and isinstance(v, pd.DataFrame) and v.shape[1] == width:
+            v = v.to_numpy()
+        if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == width:
+            numbers = as_float_array(v)
+            if numbers is not None:
+                arrays.append((n, numbers))
     if not arrays:
         raise KernelSideError("SchemaError", f"the model takes {width} positional features, but no 2-D numeric "
                               f"array with {width} columns is in the notebook's variables",
                               "keep the training features in a variable (e.g. X_train)")
     name, array = _best(arrays)
-    return TrainingData("array", np.asarray(array, dtype="float64"), name)
+    return TrainingData("array", array, name)
+
+
+def as_float_array(array):
+    """A 2-D array as float64, or None when it does not hold numbers. An object array of numbers,
+    or of numbers and numeric strings (what ``SimpleImputer(missing_values='?')`` returns for
+    ``df.values`` of a table read with ``?`` placeholders), is numeric input too: scikit-learn
+    converts it to float64 the same way when it fits and predicts."""
+    import numpy as np
+
+    if array.dtype.kind in "biuf":
+        return np.asarray(array, dtype="float64")
+    if array.dtype.kind != "O":
+        return None
+    try:
+        converted = array.astype("float64")
+    except (TypeError, ValueError):
+        return None
+    return converted
 
 
 def is_text_model(model: Any) -> bool:
