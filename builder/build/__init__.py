@@ -69,7 +69,7 @@ def plan(src: Path, settings: BuildSettings, reporter: Reporter) -> Plan:
         for path in paths:
             reporter.log(f"    {path.relative_to(repo)}")
     with reporter.stage("parse notebooks"):
-        runs = [NotebookRun(path, parse_notebook(path, repo)) for path in paths]
+        runs = [NotebookRun(path, parse_notebook(path, repo, warn=reporter.log)) for path in paths]
     with reporter.stage("work out dependencies"):
         deps = plan_dependencies(repo, [(r.path, r.notebook) for r in runs])
         for finding in deps.unknown_imports:
@@ -171,8 +171,9 @@ def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
     total = sum(s["seconds"] or 0 for s in stages)
     return [
         "", "=== nb2service build summary ===",
-        *block("notebooks", [f"{n['path']} ({n['cells_run']} cells run, {n['cells_skipped']} skipped, {n['seconds']} s)"
-                             for n in meta["notebooks"]]),
+        *block("notebooks", [f"{n['path']} ({n['cells_run']} cells run, {n['cells_skipped']} skipped, {n['seconds']} s"
+                             + (f"; {len(n['dropped_outputs'])} invalid saved output(s) dropped" if n.get("dropped_outputs")
+                                else "") + ")" for n in meta["notebooks"]]),
         *block("dependencies", dependency_lines(meta["dependencies"])),
         *block("versions", resolution_lines(meta["dependencies"])),
         *block("environment", [f"{meta['environment']['path'] or meta['environment']['python']}"

@@ -50,7 +50,8 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
         nbformat.write(redact_outputs(run.notebook, credential_values()), target)
         executed.append({"path": str(rel), "sha256": sha256_file(run.path), "executed": str(target.relative_to(staging)),
                          "seconds": round(run.seconds, 2), "cells_run": run.cells_run,
-                         "cells_skipped": run.cells_skipped})
+                         "cells_skipped": run.cells_skipped,
+                         **({"dropped_outputs": dropped} if (dropped := _dropped_outputs(run.notebook)) else {})})
     lock = installed_distributions(env)
     (staging / LOCK_FILE).write_text("".join(f"{k}=={v}\n" for k, v in lock.items()))
     harvest = result.harvest
@@ -78,6 +79,11 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
     }
     write_metadata(staging, meta)
     return meta
+
+
+def _dropped_outputs(nb: nbformat.NotebookNode) -> list[dict]:
+    """The saved outputs ``parse_notebook`` dropped because nbformat rejects them."""
+    return list(nb.metadata.get("nb2service", {}).get("dropped_outputs", []))
 
 
 def redact_outputs(nb: nbformat.NotebookNode, secrets: dict[str, str]) -> nbformat.NotebookNode:

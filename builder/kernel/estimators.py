@@ -43,10 +43,11 @@ def candidates(namespace: dict) -> Iterator[tuple[str, Any]]:
             yield name, value
 
 
-#: Where an estimator keeps its own parts: pipeline and union steps, a ColumnTransformer's fitted
-#: transformers, a search's refitted best estimator, the clones a meta-estimator fitted.
-PART_ATTRIBUTES = ("steps", "transformer_list", "transformers_", "best_estimator_", "estimator_", "estimators_",
-                   "final_estimator_", "regressor_")
+#: Where an estimator keeps its own parts: pipeline and union steps (fitted in place)...
+COMPOSED = ("steps", "transformer_list")
+#: ...and what it fitted itself: a ColumnTransformer's transformers, a search's refitted best
+#: estimator, a meta-estimator's fitted clones.
+FITTED_PARTS = ("transformers_", "best_estimator_", "estimator_", "estimators_", "final_estimator_", "regressor_")
 
 
 def components(estimator: Any) -> list[Any]:
@@ -56,18 +57,30 @@ def components(estimator: Any) -> list[Any]:
     An estimator passed into a meta-estimator (``RFE(lr)``, ``SelectFromModel(rf)``,
     ``CalibratedClassifierCV(svc)``, bagging, stacking) is not one of its parts: the meta-estimator
     fits a clone, so ``lr`` itself, when fitted, is a candidate of its own and is not hidden behind
-    the selector."""
+    the selector (bagging keeps the object it was given as ``estimator_``: that is not a part either)."""
+    passed_in = {id(v) for v in _estimators_in(list(_params(estimator).values()))}
+    found = [v for attr in COMPOSED for v in _estimators_in([getattr(estimator, attr, None)])]
+    for attr in FITTED_PARTS:
+        found += [v for v in _estimators_in([getattr(estimator, attr, None)]) if id(v) not in passed_in]
+    return [v for v in found if v is not estimator]
+
+
+def _params(estimator: Any) -> dict:
+    try:
+        return estimator.get_params(deep=False)
+    except Exception:  # noqa: BLE001 - not a scikit-learn estimator
+        return {}
+
+
+def _estimators_in(values: list) -> list[Any]:
+    """The estimators among ``values``, looking into lists, tuples (``(name, est)`` steps) and dicts."""
     found = []
-    for attr in PART_ATTRIBUTES:
-        value = getattr(estimator, attr, None)
+    for value in values:
         if isinstance(value, dict):
-            value = list(value.values())
-        if isinstance(value, (list, tuple)):
-            for item in value:
-                item = item[1] if isinstance(item, tuple) and len(item) > 1 else item
-                if hasattr(item, "fit") and item is not estimator and not isinstance(item, type):
-                    found.append(item)
-        elif hasattr(value, "fit") and value is not estimator and not isinstance(value, type):
+            found += _estimators_in(list(value.values()))
+        elif isinstance(value, (list, tuple)):
+            found += _estimators_in([v for v in value if not isinstance(v, str)])
+        elif hasattr(value, "fit") and not isinstance(value, type):
             found.append(value)
     return found
 

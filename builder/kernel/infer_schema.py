@@ -73,9 +73,11 @@ def find_training_data(model: Any, namespace: dict) -> TrainingData:
     if width is None:
         raise KernelSideError("SchemaError", f"cannot tell the inputs of a {type(model).__name__}: it has neither "
                               "feature_names_in_ nor n_features_in_")
-    arrays = []
+    arrays, plain = [], set()
     for n, v in _variables(namespace):
-        if pd is not None and isinstance(v, pd.DataFrame) and v.shape[1] == width:
+        if isinstance(v, np.ndarray):
+            plain.add(n)
+        elif pd is not None and isinstance(v, pd.DataFrame) and v.shape[1] == width:
             v = v.to_numpy()
         if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == width:
             numbers = as_float_array(v)
@@ -85,7 +87,9 @@ def find_training_data(model: Any, namespace: dict) -> TrainingData:
         raise KernelSideError("SchemaError", f"the model takes {width} positional features, but no 2-D numeric "
                               f"array with {width} columns is in the notebook's variables",
                               "keep the training features in a variable (e.g. X_train)")
-    name, array = _best(arrays)
+    # a model with no feature_names_in_ was not fitted on a DataFrame: prefer a plain array
+    # (X_train_scaled over the X_train DataFrame it was scaled from)
+    name, array = _best(arrays, prefer=lambda name: name in plain)
     return TrainingData("array", array, name)
 
 
@@ -195,11 +199,12 @@ def _is_text_sequence(value) -> bool:
     return False
 
 
-def _best(pairs: list[tuple[str, Any]]) -> tuple[str, Any]:
-    """Prefer a variable whose name says train (not test/valid), then the most rows."""
+def _best(pairs: list[tuple[str, Any]], prefer=lambda name: False) -> tuple[str, Any]:
+    """Prefer a variable whose name says train (not test/valid), then one ``prefer`` likes, then
+    the most rows."""
     def score(pair):
         name = pair[0].lower()
-        return ("train" in name and "test" not in name, len(pair[1]))
+        return ("train" in name and "test" not in name, prefer(pair[0]), len(pair[1]))
     return max(pairs, key=score)
 
 
