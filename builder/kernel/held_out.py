@@ -65,8 +65,7 @@ def evaluation_data(model: Any, namespace: dict, training: TrainingData | None =
     if target is not None:
         name, values = target
         return EvaluationData("training", training, values, {"X": training.source, "y": name},
-                              "no held-out data (no variable such as X_test/y_test matches the model's inputs "
-                              "and target); these figures are on the training data")
+                              "no variable such as X_test/y_test matches the model's inputs and target")
     what = _inputs_phrase(training)
     return EvaluationData("none", reason=f"no held-out data (no variable such as X_test holding {what} with a "
                                          f"target such as y_test of the same length) and no target for the "

@@ -39,7 +39,7 @@ def best_on_held_out(pairs: list[tuple[str, Any]], namespace: dict) -> Compariso
         except KernelSideError as exc:
             return Comparison(None, f"{label}: {exc.message}")
         if data.source != "held-out":
-            return Comparison(None, f"no held-out data for {label}: {data.reason}")
+            return Comparison(None, f"no held-out data for {label} ({data.reason})")
         task = task_of(est)["task"]
         try:
             score = primary_score(est, task, data)

@@ -127,7 +127,7 @@ SHOULD_FAIL = {
                              "traceback:"]),
     "fail-no-model": (6, ["no fitted model found", "keep the trained model"]),
     "fail-two-models": (6, ["2 equally plausible models", "lr (LogisticRegression)", "rf (RandomForestClassifier)",
-                            "MODEL_VARIABLE="]),
+                            "no held-out data for lr", "MODEL_VARIABLE="]),
     "fail-invalid-json": (3, ["model.ipynb: not valid notebook JSON"]),
     "fail-several-notebooks": (3, ["2 notebooks and no choice", "train_a.ipynb", "train_b.ipynb", "--notebook"]),
 }

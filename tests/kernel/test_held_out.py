@@ -60,7 +60,7 @@ def test_training_rows_under_a_test_name_are_not_held_out_and_say_so():
     ns.update(X_test=ns["X_train"].copy(), y_test=ns["y_train"].copy())
     data = evaluation_data(model, ns)
     assert data.source == "training" and data.variables == {"X": "X_train", "y": "y_train"}
-    assert "on the training data" in data.reason
+    assert "no variable such as X_test/y_test" in data.reason
 
 
 def test_labels_the_model_never_predicts_are_not_its_target():
