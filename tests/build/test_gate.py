@@ -93,3 +93,29 @@ def test_the_options_and_their_environment_variables():
         build_settings({"NB2SERVICE_MIN_SCORE": "precision=0.9"})
     with pytest.raises(UsageError, match="expected a tolerance"):
         build_settings({"NB2SERVICE_NO_REGRESSION": "-1"})
+
+
+def test_s2i_save_artifacts_hands_the_next_build_the_previous_models_figures(tmp_path):
+    """What an incremental S2I build does: save-artifacts (in the previous image) tars the model's
+    metadata.json as previous-artifact/, s2i restores it into /tmp/artifacts, assemble points
+    NB2SERVICE_PREVIOUS_ARTIFACT at it and the gate compares with it."""
+    import os
+    import subprocess
+    import tarfile
+    from pathlib import Path
+
+    model = previous(tmp_path, accuracy=0.90)
+    (tmp_path / "home" / ".cache" / "uv").mkdir(parents=True)
+    script = Path(__file__).resolve().parents[2] / "s2i" / "bin" / "save-artifacts"
+    tar = tmp_path / "artifacts.tar"
+    with open(tar, "wb") as out:
+        subprocess.run(["bash", str(script)], stdout=out, check=True,
+                       env={**os.environ, "HOME": str(tmp_path / "home"), "NB2SERVICE_ARTIFACT": str(model)})
+    with tarfile.open(tar) as archive:
+        assert "previous-artifact/metadata.json" in archive.getnames() and "uv" in archive.getnames()
+        archive.extractall(tmp_path / "artifacts", filter="data")
+    restored = tmp_path / "artifacts" / "previous-artifact"
+    with pytest.raises(GateFailed, match="fell below the previous artifact's 0.9000"):
+        run_gate({"evaluation": evaluation(accuracy=0.5)}, (), 0.0, restored)
+    assembled = (script.parent / "assemble").read_text()
+    assert "export NB2SERVICE_PREVIOUS_ARTIFACT=/tmp/artifacts/previous-artifact" in assembled
