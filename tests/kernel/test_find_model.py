@@ -204,7 +204,7 @@ def test_models_returned_together_in_a_tuple_are_settled_on_held_out_data():
 def test_models_that_score_the_same_stay_ambiguous():
     ns = run_cells("a = LogisticRegression().fit(X_train, y_train); b = LogisticRegression(C=1.0).fit(X_train, y_train)",
                    namespace=SPLIT)
-    with pytest.raises(KernelSideError, match="score the same accuracy"):
+    with pytest.raises(KernelSideError, match="score the same on held-out data"):
         choose_model(ns)
 
 
@@ -219,3 +219,16 @@ def test_without_held_out_data_the_last_saved_model_is_served_saying_why():
     ns = run_cells("good = LogisticRegression().fit(X, y)", "bad = DummyClassifier().fit(X, y)")
     choice = choose_model(ns, written=[("a.joblib", ns["good"]), ("b.joblib", ns["bad"])])
     assert choice.estimator is ns["bad"] and "not compared on held-out data" in choice.reason
+
+
+def test_models_tied_on_accuracy_are_settled_by_balanced_accuracy_saying_so():
+    # 8 negatives, 2 positives: always-0 gets 8 right; the tree gets 7 negatives and 1 positive right
+    held_out = {"X_train": np.arange(10.0).reshape(-1, 1), "y_train": np.array([0] * 9 + [1]),
+                "X_test": np.array([[0.5]] * 7 + [[9.5], [9.5], [0.5]]), "y_test": np.array([0] * 8 + [1, 1])}
+    ns = run_cells("from sklearn.tree import DecisionTreeClassifier\n"
+                   "majority = DummyClassifier(strategy='constant', constant=0).fit(X_train, y_train)\n"
+                   "tree = DecisionTreeClassifier(random_state=0).fit(X_train, y_train)", namespace=held_out)
+    choice = choose_model(ns)
+    scores = {s["label"]: s["scores"] for s in choice.comparison["scores"]}
+    assert scores["majority"]["accuracy"] == scores["tree"]["accuracy"] == 0.8
+    assert choice.label == "tree" and "tied on accuracy with majority, balanced_accuracy decided" in choice.reason
