@@ -130,16 +130,30 @@ def _mostly_training_rows(data, training: TrainingData) -> bool:
         if not (isinstance(data.index, pd.RangeIndex) and isinstance(train.index, pd.RangeIndex)):
             return bool(data.index[:OVERLAP_SAMPLE].isin(train.index).mean() > MAX_OVERLAP)
         data, train = data.to_numpy(), train.to_numpy()  # both renumbered: compare the rows themselves
-    sample = _row_keys(data[:OVERLAP_SAMPLE])
-    seen = set(_row_keys(train))
-    return sum(key in seen for key in sample) > MAX_OVERLAP * len(sample)
+    import numpy as np
+
+    sample, seen = _row_keys(data[:OVERLAP_SAMPLE]), _row_keys(train)
+    if isinstance(sample, np.ndarray) and isinstance(seen, np.ndarray):
+        shared = int(np.isin(sample, seen).sum())
+    else:
+        known = set(seen)
+        shared = sum(key in known for key in sample)
+    return shared > MAX_OVERLAP * len(sample)
 
 
-def _row_keys(rows) -> list:
+def _row_keys(rows):
+    """One hashable key per row: a 64-bit hash of its values (pandas, vectorized: a few bytes a row
+    even for large training sets), else the row's bytes or text."""
     import numpy as np
 
     if isinstance(rows, list):
         return rows
+    pd = _pandas()
+    if pd is not None:
+        try:
+            return pd.util.hash_pandas_object(pd.DataFrame(np.asarray(rows)), index=False).to_numpy()
+        except (TypeError, ValueError):
+            pass
     try:
         return [row.tobytes() for row in np.ascontiguousarray(np.asarray(rows, dtype="float64"))]
     except (TypeError, ValueError):
