@@ -6,8 +6,8 @@ n = 699
 malignant = rng.random(n) < 0.345
 lines = []
 for i in range(n):
-    base = rng.integers(5, 11, 9) if malignant[i] else rng.integers(1, 4, 9)
-    values = np.clip(base + rng.integers(-1, 2, 9), 1, 10).astype(str).tolist()
+    base = rng.integers(3, 11, 9) if malignant[i] else rng.integers(1, 5, 9)
+    values = np.clip(base + rng.integers(-2, 3, 9), 1, 10).astype(str).tolist()
     values[5] = "?" if rng.random() < 0.023 else values[5]
     values[8] = str(rng.choice([1, 1, 1, 2, 3]) if not malignant[i] else rng.integers(1, 9))
     lines.append(",".join([str(1000025 + i * 37), *values, "4" if malignant[i] else "2"]))
