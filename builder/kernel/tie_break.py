@@ -42,6 +42,8 @@ def best_on_held_out(pairs: list[tuple[str, Any]], namespace: dict) -> Compariso
             data = evaluation_data(est, namespace)
         except KernelSideError as exc:
             return Comparison(None, f"{label}: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - then the candidates are not compared, saying why
+            return Comparison(None, f"looking for held-out data for {label} failed: {type(exc).__name__}: {exc}")
         if data.source != "held-out":
             return Comparison(None, f"no held-out data for {label} ({data.reason})")
         task = task_of(est)["task"]
