@@ -123,16 +123,12 @@ def _as_inputs(value, training: TrainingData):
 
 
 def _mostly_training_rows(data, training: TrainingData) -> bool:
-    """True when most of ``data``'s rows are rows of the training data (so not held out)."""
-    pd = _pandas()
-    train = training.data
-    if pd is not None and isinstance(data, pd.DataFrame):
-        if not (isinstance(data.index, pd.RangeIndex) and isinstance(train.index, pd.RangeIndex)):
-            return bool(data.index[:OVERLAP_SAMPLE].isin(train.index).mean() > MAX_OVERLAP)
-        data, train = data.to_numpy(), train.to_numpy()  # both renumbered: compare the rows themselves
+    """True when most of ``data``'s rows are rows of the training data (so not held out). Rows
+    are compared by content, not by index: a training frame renumbered by ``reset_index`` or a
+    resampler (SMOTE) shares index labels with the test part but not its rows."""
     import numpy as np
 
-    sample, seen = _row_keys(data[:OVERLAP_SAMPLE]), _row_keys(train)
+    sample, seen = _row_keys(data[:OVERLAP_SAMPLE]), _row_keys(training.data)
     if isinstance(sample, np.ndarray) and isinstance(seen, np.ndarray):
         shared = int(np.isin(sample, seen).sum())
     else:
@@ -151,7 +147,8 @@ def _row_keys(rows):
     pd = _pandas()
     if pd is not None:
         try:
-            return pd.util.hash_pandas_object(pd.DataFrame(np.asarray(rows)), index=False).to_numpy()
+            frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(np.asarray(rows))
+            return pd.util.hash_pandas_object(frame, index=False).to_numpy()
         except (TypeError, ValueError):
             pass
     try:

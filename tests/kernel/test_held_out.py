@@ -91,3 +91,11 @@ def test_text_models_find_their_test_texts():
     ns = {"train_texts": texts[:30], "test_texts": texts[30:], "train_labels": labels[:30], "test_labels": labels[30:]}
     data = evaluation_data(model, ns)
     assert data.source == "held-out" and data.variables == {"X": "test_texts", "y": "test_labels"}
+
+
+def test_a_renumbered_training_frame_does_not_make_the_test_rows_look_like_training_rows():
+    ns = split()
+    ns["X_train"] = ns["X_train"].reset_index(drop=True)  # as SMOTE's fit_resample returns it
+    ns["y_train"] = ns["y_train"].reset_index(drop=True)
+    model = LogisticRegression().fit(ns["X_train"], ns["y_train"])
+    assert evaluation_data(model, ns).variables == {"X": "X_test", "y": "y_test"}
