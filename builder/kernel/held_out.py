@@ -80,7 +80,7 @@ def _held_out(model, namespace: dict, training: TrainingData, classes) -> Evalua
         if word is None or name == training.source:
             continue
         data = _as_inputs(value, training)
-        if data is None or len(data) == 0 or _mostly_training_rows(data, training):
+        if data is None or len(data) == 0 or _mostly_training_rows(value, data, training, namespace):
             continue
         target = _best_target(namespace, data, name, classes, prefer=word, avoid="train")
         if target is not None:
@@ -122,10 +122,11 @@ def _as_inputs(value, training: TrainingData):
     return None
 
 
-def _mostly_training_rows(data, training: TrainingData) -> bool:
-    """True when most of ``data``'s rows are rows of the training data (so not held out). Rows
-    are compared by content, not by index: a training frame renumbered by ``reset_index`` or a
-    resampler (SMOTE) shares index labels with the test part but not its rows."""
+def _mostly_training_rows(value, data, training: TrainingData, namespace: dict) -> bool:
+    """True when most of the candidate's rows are rows of the training data (so not held out):
+    by content, and, when both are pandas objects, by index labels too. Content alone misjudges
+    data with many duplicate rows (a corpus of repeated messages); index labels alone misjudge a
+    training frame renumbered by ``reset_index`` or a resampler (SMOTE)."""
     import numpy as np
 
     sample, seen = _row_keys(data[:OVERLAP_SAMPLE]), _row_keys(training.data)
@@ -134,7 +135,19 @@ def _mostly_training_rows(data, training: TrainingData) -> bool:
     else:
         known = set(seen)
         shared = sum(key in known for key in sample)
-    return shared > MAX_OVERLAP * len(sample)
+    if shared <= MAX_OVERLAP * len(sample):
+        return False
+    labels, training_labels = _index(value), _index(namespace.get(training.source))
+    if labels is None or training_labels is None:
+        return True
+    return bool(labels[:OVERLAP_SAMPLE].isin(training_labels).mean() > MAX_OVERLAP)
+
+
+def _index(value):
+    pd = _pandas()
+    if pd is not None and isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.index
+    return None
 
 
 def _row_keys(rows):

@@ -99,3 +99,17 @@ def test_a_renumbered_training_frame_does_not_make_the_test_rows_look_like_train
     ns["y_train"] = ns["y_train"].reset_index(drop=True)
     model = LogisticRegression().fit(ns["X_train"], ns["y_train"])
     assert evaluation_data(model, ns).variables == {"X": "X_test", "y": "y_test"}
+
+
+def test_test_texts_that_repeat_training_texts_are_still_held_out_by_their_index():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    messages = pd.Series(["free prize now", "see you later", "call me", "win cash"] * 50)  # many duplicates
+    labels = pd.Series([1, 0, 0, 1] * 50)
+    X_train, X_test, y_train, y_test = train_test_split(messages, labels, test_size=0.2, random_state=0)
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(X_train, y_train)
+    ns = {"X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test}
+    assert evaluation_data(model, ns).variables == {"X": "X_test", "y": "y_test"}
+    ns["X_test"], ns["y_test"] = X_train.iloc[:40], y_train.iloc[:40]  # training rows under a test name
+    assert evaluation_data(model, ns).source == "training"
