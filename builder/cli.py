@@ -65,14 +65,29 @@ def _settings(notebooks, **options):
 @click.option("--no-examples", "no_examples", is_flag=True, help="Keep no training rows in the artifact.")
 @click.option("--as-of", "as_of", metavar="DATE|latest", help="Resolve unpinned dependencies as of this date "
               "(default: the last git commit that touched the notebook). Env: NB2SERVICE_AS_OF.")
+@click.option("--min-score", "min_scores", multiple=True, metavar="METRIC=VALUE",
+              help="Test step: fail unless the model's held-out METRIC reaches VALUE (accuracy, balanced_accuracy, "
+                   "f1_macro, roc_auc, r2; at most VALUE for log_loss, mae, rmse). Repeatable. "
+                   "Env: NB2SERVICE_MIN_SCORE (comma-separated).")
+@click.option("--no-regression", "no_regression", is_flag=False, flag_value="0", metavar="[=TOLERANCE]",
+              help="Test step: fail when a held-out score falls more than TOLERANCE (default 0) below the previous "
+                   "artifact's. Env: NB2SERVICE_NO_REGRESSION.")
+@click.option("--previous", "previous", type=click.Path(path_type=Path), metavar="DIR",
+              help="The previous artifact --no-regression compares with (default: the one at -o). "
+                   "Env: NB2SERVICE_PREVIOUS_ARTIFACT.")
 @reports_errors
-def build(src, notebooks, as_json, out, model_variable, cell_timeout, no_install, no_examples, as_of):
-    """Run the notebook(s) in SRC and write a verified model artifact."""
+def build(src, notebooks, as_json, out, model_variable, cell_timeout, no_install, no_examples, as_of, min_scores,
+          no_regression, previous):
+    """Run the notebook(s) in SRC, test the model and write a verified model artifact."""
     from .build import build as run_build
+    from .config import parse_min_scores, parse_no_regression
     from .report import Reporter
 
     settings = _settings(notebooks, model_variable=model_variable, cell_timeout=cell_timeout, as_of=as_of,
-                         install=False if no_install else None, examples=False if no_examples else None)
+                         install=False if no_install else None, examples=False if no_examples else None,
+                         min_scores=parse_min_scores(min_scores) or None,
+                         no_regression=parse_no_regression(no_regression) if no_regression is not None else None,
+                         previous_artifact=previous)
     run_build(src, out, settings, Reporter(as_json))
 
 

@@ -80,6 +80,12 @@ class BuildSettings:
     #: "latest", an ISO date, or None (decide from the repo's git history).
     as_of: str | None = None
     max_output_mb: int = DEFAULT_MAX_OUTPUT_MB
+    #: The test step (``builder.build.gate``): ``(metric, bound)`` pairs the evaluation must meet...
+    min_scores: tuple[tuple[str, float], ...] = ()
+    #: ...and the tolerance within which no score may fall below the previous artifact's (None: off).
+    no_regression: float | None = None
+    #: The artifact to compare with (default: the one at OUT, if any).
+    previous_artifact: Path | None = None
 
     def with_options(self, **options) -> "BuildSettings":
         """Return a copy with the command-line options that were given (None means not given)."""
@@ -120,12 +126,58 @@ def build_settings(environ: dict | None = None) -> BuildSettings:
         stage_save_file=_env("S2I_PIPELINE_STAGE_SAVE_FILE", environ),
         as_of=_env("NB2SERVICE_AS_OF", environ),
         max_output_mb=_int("NB2SERVICE_MAX_OUTPUT_MB", DEFAULT_MAX_OUTPUT_MB, environ),
+        min_scores=parse_min_scores((_env("NB2SERVICE_MIN_SCORE", environ) or "").split(","), "NB2SERVICE_MIN_SCORE"),
+        no_regression=parse_no_regression(_env("NB2SERVICE_NO_REGRESSION", environ), "NB2SERVICE_NO_REGRESSION"),
+        previous_artifact=Path(p) if (p := _env("NB2SERVICE_PREVIOUS_ARTIFACT", environ)) else None,
         index=IndexSettings(
             index_url=_env("PIP_INDEX_URL", environ),
             extra_index_urls=tuple((_env("PIP_EXTRA_INDEX_URL", environ) or "").split()),
             trusted_hosts=tuple((_env("PIP_TRUSTED_HOST", environ) or "").split()),
         ),
     )
+
+
+def parse_min_scores(items, origin: str = "--min-score") -> tuple[tuple[str, float], ...]:
+    """``["accuracy=0.9", "rmse=5000"]`` -> ``(("accuracy", 0.9), ("rmse", 5000.0))``; an unknown
+    metric or a value that is not a number is a UsageError naming the metrics there are."""
+    from .model.evaluate import METRICS
+
+    scores = []
+    for item in items:
+        item = item.strip()
+        if not item:
+            continue
+        metric, sep, value = item.partition("=")
+        metric = metric.strip().lower()
+        try:
+            bound = float(value) if sep else None
+        except ValueError:
+            bound = None
+        if metric not in METRICS or bound is None or bound != bound:
+            raise UsageError(f"{origin} {item!r}: expected METRIC=VALUE with METRIC one of {', '.join(METRICS)}",
+                             hint=f"e.g. {origin}{' ' if origin.startswith('-') else '='}accuracy=0.9")
+        scores.append((metric, bound))
+    return tuple(scores)
+
+
+def parse_no_regression(raw: str | None, origin: str = "--no-regression") -> float | None:
+    """None (off), or the tolerance: ``true``/``yes``/``on``/``1`` mean 0; ``false``/``no``/``off``
+    mean off; another number is the tolerance (``0.01``: a score may drop by 0.01)."""
+    if raw is None:
+        return None
+    lowered = raw.strip().lower()
+    if lowered in ("true", "yes", "on", "1", ""):
+        return 0.0
+    if lowered in ("false", "no", "off"):
+        return None
+    try:
+        tolerance = float(lowered)
+    except ValueError:
+        tolerance = -1.0
+    if not tolerance >= 0:
+        raise UsageError(f"{origin}={raw!r}: expected a tolerance (a number >= 0) or true/false",
+                         hint="e.g. --no-regression=0.01 or NB2SERVICE_NO_REGRESSION=0.01")
+    return tolerance
 
 
 CREDENTIAL_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|KEY|^AWS_|^AZURE_|^GOOGLE_", re.IGNORECASE)

@@ -27,7 +27,7 @@ class NB2ServiceError(Exception):
         return self.message
 
 
-# ---- build errors (exit codes 2-9) ----------------------------------------------------------
+# ---- build errors (exit codes 2-7 and 9) ----------------------------------------------------------
 
 class UsageError(NB2ServiceError):
     """A command-line option or environment variable is wrong or conflicts with another."""
@@ -79,6 +79,13 @@ class VerificationError(NB2ServiceError):
     """The serialized model does not reload or does not predict what the in-kernel model did."""
 
     exit_code = 7
+
+
+class GateFailed(NB2ServiceError):
+    """The new model does not pass the build's test step (``--min-score``, ``--no-regression``):
+    the previous artifact is left in place."""
+
+    exit_code = 9
 
 
 # ---- artifact / serving errors ---------------------------------------------------------------

@@ -9,10 +9,13 @@
 5. model    - find the trained model in the kernel (``builder.kernel.find_model``)
 6. schema   - infer its input schema from its training data (``builder.kernel.infer_schema``)
 7. package  - serialize, write metadata.json, reload in a fresh process and compare, compile the
-              ONNX fast path and keep it if it agrees (``package.py``, ``builder.model.verify``,
-              ``builder.fastpath``)
-8. report   - draw the report's plots and render the executed notebooks into ``report/``
-              (``builder.modelcard.stage``); only then is the artifact published
+              ONNX fast path and keep it if it agrees, evaluate the served model on the notebook's
+              held-out data (``package.py``, ``builder.model.verify``, ``builder.fastpath``,
+              ``builder.model.evaluate``)
+8. test     - the gate: --min-score / --no-regression against the previous artifact (``gate.py``)
+9. report   - draw the report's plots and render the executed notebooks into ``report/``
+              (``builder.modelcard.stage``); only then is the artifact published, replacing the
+              previous one
 
 ``inspect()`` runs stages 1-3 without installing or running anything.
 """
@@ -33,9 +36,11 @@ from ..report import Reporter, block, dependency_lines, describe_input, resoluti
 from .choose import choose_notebooks
 from .environment import RUNTIME_REQUIREMENTS, prepare_environment
 from .execute import NotebookRun, run_notebooks
-from ..kernel.harvest import FAST_PATH_FILE
+from ..kernel.harvest import EVALUATION_FILE, FAST_PATH_FILE
 from ..kernel.replay import CHECK_FILE as FEATURES_CHECK_FILE
+from ..model.artifact import write_metadata
 from ..modelcard.stage import write_report
+from .gate import evaluation_lines, gate_lines, run_gate
 from .package import Checker, _build_env_vars, publish, staging_dir, write_artifact
 from .parse import parse_notebook
 from .resolve import AsOf, choose_as_of, notebook_commit_date, parse_as_of
@@ -65,7 +70,7 @@ def plan(src: Path, settings: BuildSettings, reporter: Reporter) -> Plan:
         for path in paths:
             reporter.log(f"    {path.relative_to(repo)}")
     with reporter.stage("parse notebooks"):
-        runs = [NotebookRun(path, parse_notebook(path, repo)) for path in paths]
+        runs = [NotebookRun(path, parse_notebook(path, repo, warn=reporter.log)) for path in paths]
     with reporter.stage("work out dependencies"):
         deps = plan_dependencies(repo, [(r.path, r.notebook) for r in runs])
         for finding in deps.unknown_imports:
@@ -136,9 +141,19 @@ def _build_once(the_plan: Plan, out: Path, settings: BuildSettings, as_of: AsOf,
                                 "retried": retried}
                 meta = write_artifact(staging, repo, result, env, dependencies, model_name(runs[0].path))
                 verdict = checker.check(staging, result.expected_path, result.expected_path.parent / FAST_PATH_FILE,
-                                        meta, result.expected_path.parent / FEATURES_CHECK_FILE)
+                                        meta, result.expected_path.parent / FEATURES_CHECK_FILE,
+                                        result.expected_path.parent / EVALUATION_FILE)
                 reporter.log(f"    reloaded in a fresh process: {verdict['rows']} rows predicted identically")
                 reporter.log(f"    inference path: {meta['inference']['path']} ({meta['inference'].get('reason')})")
+            with reporter.stage("test the model"):
+                for line in evaluation_lines(meta.get("evaluation")):
+                    reporter.log(f"    evaluation: {line}")
+                gate = run_gate(meta, settings.min_scores, settings.no_regression, settings.previous_artifact or out)
+                if gate is not None:
+                    meta["gate"] = gate
+                    write_metadata(staging, meta)
+                    for line in gate_lines(gate):
+                        reporter.log(f"    gate: {line}")
             with reporter.stage("draw the report"):
                 write_report(staging, meta, str(env.python), _build_env_vars(env), log=reporter.log)
             publish(staging, out)
@@ -158,8 +173,9 @@ def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
     total = sum(s["seconds"] or 0 for s in stages)
     return [
         "", "=== nb2service build summary ===",
-        *block("notebooks", [f"{n['path']} ({n['cells_run']} cells run, {n['cells_skipped']} skipped, {n['seconds']} s)"
-                             for n in meta["notebooks"]]),
+        *block("notebooks", [f"{n['path']} ({n['cells_run']} cells run, {n['cells_skipped']} skipped, {n['seconds']} s"
+                             + (f"; {len(n['dropped_outputs'])} invalid saved output(s) dropped" if n.get("dropped_outputs")
+                                else "") + ")" for n in meta["notebooks"]]),
         *block("dependencies", dependency_lines(meta["dependencies"])),
         *block("versions", resolution_lines(meta["dependencies"])),
         *block("environment", [f"{meta['environment']['path'] or meta['environment']['python']}"
@@ -172,6 +188,8 @@ def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
                           *[describe_input(c) for c in meta["inputs"]]], limit=16),
         *block("verified", [f"{meta['verified_rows']} rows predict identically after a reload in a fresh process"]),
         *block("inference", inference_lines(meta.get("inference") or {})),
+        *block("evaluation", evaluation_lines(meta.get("evaluation"))),
+        *block("gate", gate_lines(meta.get("gate"))),
         *block("artifact", [str(out), f"model sha256 {model['sha256'][:16]}..., metadata.json, requirements.lock"]),
         *block("report", report_lines(meta.get("report"))),
         f"  built in {total:.1f} s",

@@ -50,7 +50,8 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
         nbformat.write(redact_outputs(run.notebook, credential_values()), target)
         executed.append({"path": str(rel), "sha256": sha256_file(run.path), "executed": str(target.relative_to(staging)),
                          "seconds": round(run.seconds, 2), "cells_run": run.cells_run,
-                         "cells_skipped": run.cells_skipped})
+                         "cells_skipped": run.cells_skipped,
+                         **({"dropped_outputs": dropped} if (dropped := _dropped_outputs(run.notebook)) else {})})
     lock = installed_distributions(env)
     (staging / LOCK_FILE).write_text("".join(f"{k}=={v}\n" for k, v in lock.items()))
     harvest = result.harvest
@@ -79,6 +80,11 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
     }
     write_metadata(staging, meta)
     return meta
+
+
+def _dropped_outputs(nb: nbformat.NotebookNode) -> list[dict]:
+    """The saved outputs ``parse_notebook`` dropped because nbformat rejects them."""
+    return list(nb.metadata.get("nb2service", {}).get("dropped_outputs", []))
 
 
 def redact_outputs(nb: nbformat.NotebookNode, secrets: dict[str, str]) -> nbformat.NotebookNode:
@@ -118,12 +124,14 @@ class Checker:
                                       env=_build_env_vars(env))
 
     def check(self, staging: Path, expected: Path, fast_rows: Path | None, meta: dict,
-              features: Path | None = None) -> dict:
+              features: Path | None = None, evaluation_rows: Path | None = None) -> dict:
         """The verdict on the artifact in ``staging``; ``meta["inference"]`` gets which path serves
-        and why. Raises ``VerificationError`` when the reloaded model predicts differently."""
+        and why, ``meta["evaluation"]`` how it does on the held-out data. Raises
+        ``VerificationError`` when the reloaded model predicts differently."""
         job = {"artifact": str(staging), "expected": str(expected),
                "fast_rows": str(fast_rows) if fast_rows is not None else None,
-               "features": str(features) if features is not None and features.exists() else None}
+               "features": str(features) if features is not None and features.exists() else None,
+               "evaluation_rows": str(evaluation_rows) if evaluation_rows is not None else None}
         out, _ = self._proc.communicate(json.dumps(job) + "\n")
         try:
             verdict = json.loads(out.strip().splitlines()[-1])
@@ -137,6 +145,8 @@ class Checker:
                                          "joblib; see the executed notebook in the build log")
         meta["inference"] = verdict["inference"]
         meta.update(json.loads((staging / METADATA_FILE).read_text()))  # the checks' verdicts, as written
+        if verdict.get("evaluation") is not None:
+            meta["evaluation"] = verdict["evaluation"]
         return verdict
 
     def __enter__(self) -> "Checker":

@@ -43,21 +43,44 @@ def candidates(namespace: dict) -> Iterator[tuple[str, Any]]:
             yield name, value
 
 
+#: Where an estimator keeps its own parts: pipeline and union steps (fitted in place)...
+COMPOSED = ("steps", "transformer_list")
+#: ...and what it fitted itself: a ColumnTransformer's transformers, a search's refitted best
+#: estimator, a meta-estimator's fitted clones.
+FITTED_PARTS = ("transformers_", "best_estimator_", "estimator_", "estimators_", "final_estimator_", "regressor_")
+
+
 def components(estimator: Any) -> list[Any]:
-    """The estimators inside ``estimator``: pipeline steps, transformers, a search's best estimator."""
-    found = []
+    """The estimators that are parts of ``estimator``: pipeline steps, fitted transformers, a
+    search's best estimator, a meta-estimator's fitted clones.
+
+    An estimator passed into a meta-estimator (``RFE(lr)``, ``SelectFromModel(rf)``,
+    ``CalibratedClassifierCV(svc)``, bagging, stacking) is not one of its parts: the meta-estimator
+    fits a clone, so ``lr`` itself, when fitted, is a candidate of its own and is not hidden behind
+    the selector (bagging keeps the object it was given as ``estimator_``: that is not a part either)."""
+    passed_in = {id(v) for v in _estimators_in(list(_params(estimator).values()))}
+    found = [v for attr in COMPOSED for v in _estimators_in([getattr(estimator, attr, None)])]
+    for attr in FITTED_PARTS:
+        found += [v for v in _estimators_in([getattr(estimator, attr, None)]) if id(v) not in passed_in]
+    return [v for v in found if v is not estimator]
+
+
+def _params(estimator: Any) -> dict:
     try:
-        params = estimator.get_params(deep=True)
-    except Exception:  # noqa: BLE001
-        params = {}
-    for value in params.values():
-        if hasattr(value, "fit") and value is not estimator and not isinstance(value, type):
-            found.append(value)
-    for attr in ("best_estimator_", "estimator_", "estimators_", "steps", "named_steps"):
-        value = getattr(estimator, attr, None)
-        if isinstance(value, list):
-            found.extend(v[1] if isinstance(v, tuple) else v for v in value)
-        elif hasattr(value, "fit"):
+        return estimator.get_params(deep=False)
+    except Exception:  # noqa: BLE001 - not a scikit-learn estimator
+        return {}
+
+
+def _estimators_in(values: list) -> list[Any]:
+    """The estimators among ``values``, looking into lists, tuples (``(name, est)`` steps) and dicts."""
+    found = []
+    for value in values:
+        if isinstance(value, dict):
+            found += _estimators_in(list(value.values()))
+        elif isinstance(value, (list, tuple)):
+            found += _estimators_in([v for v in value if not isinstance(v, str)])
+        elif hasattr(value, "fit") and not isinstance(value, type):
             found.append(value)
     return found
 

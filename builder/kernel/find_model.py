@@ -6,25 +6,37 @@ In order, each step explained in the build summary:
 2. the file(s) the notebook wrote to ``S2I_PIPELINE_STAGE_SAVE_FILE`` (nachlass: several are chained
    into a Pipeline);
 3. the model the notebook saved to disk during the run (``joblib.dump``/``pickle.dump``; the
-   estimator inside a saved dict/tuple "bundle");
-4. a fitted search (GridSearchCV...), served through its best estimator;
-5. a conventional name: ``model``, ``final_model``, ``best_model``, ``pipeline``, ``clf``;
-6. the most recently fitted estimator.
+   estimator inside a saved dict/tuple "bundle"); of several saved models, the best on the
+   notebook's held-out data, else the last written;
+4. a name that says the notebook chose it: ``best_*``, ``final_*``, ``chosen_*``, ``selected_*``,
+   ``tuned_*``, ``*_best``, ``*_final`` (unless a ``for`` loop rebinds it);
+5. a fitted search (GridSearchCV...), served through its best estimator;
+6. a conventional name: ``model``, ``pipeline``, ``clf``, unless a loop rebinds it (``for model in
+   models:`` leaves the last model compared in ``model``: weak evidence, see ``loops``);
+7. the most recently fitted estimator.
 
 Candidates are the fitted estimators among the kernel's variables, also inside dicts, lists and
-tuples; a Pipeline wins over its own steps and a search over its best estimator.
+tuples; a Pipeline wins over its own steps and a search over its best estimator, but an estimator
+passed into a meta-estimator (RFE, SelectFromModel, calibration, bagging, stacking) stays a
+candidate of its own (``estimators.components``). When several remain equally plausible (fitted
+in the same cell, returned together in a tuple), the best on the notebook's held-out data is
+served (``tie_break``), saying so; without held-out data the build fails, listing them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import tracker
 from .estimators import candidates, components, is_fitted_estimator
+from .loops import LoopNames, loop_bound_names
 
 HOW_TO_PICK = "name the model with --model-variable NAME or MODEL_VARIABLE=NAME"
-CONVENTIONAL_NAMES = ("model", "final_model", "best_model", "pipeline", "clf")
+CONVENTIONAL_NAMES = ("model", "pipeline", "clf")
+#: Names that say the notebook chose this model among others.
+CHOSEN_NAME = re.compile(r"^(best|final|chosen|selected|tuned)(_|$)|_(best|final)$", re.IGNORECASE)
 
 
 class KernelSideError(Exception):
@@ -41,6 +53,8 @@ class Choice:
     label: str
     reason: str
     candidates: list[str]
+    #: How the candidates compared on held-out data, when that decided (``tie_break.Comparison``).
+    comparison: dict | None = field(default=None)
 
 
 def choose_model(namespace: dict, explicit: str | None = None, saved: list | None = None,
@@ -54,7 +68,9 @@ def choose_model(namespace: dict, explicit: str | None = None, saved: list | Non
     if saved:
         return Choice(_chain(saved), "S2I_PIPELINE_STAGE_SAVE_FILE",
                       f"saved by the notebook to S2I_PIPELINE_STAGE_SAVE_FILE ({len(saved)} stage(s))", labels)
-    on_disk = _written_models(written or [])
+    on_disk = _unique(_written_models(written or []))
+    if len(on_disk) > 1:
+        return _best_saved(on_disk, namespace, labels)
     if on_disk:
         label, est = on_disk[-1]
         return Choice(*_unwrap(est, label, "the model the notebook saved to disk during the run"), labels)
@@ -66,30 +82,69 @@ def choose_model(namespace: dict, explicit: str | None = None, saved: list | Non
             "keep the trained model in a variable (e.g. `model`), or save it to the path in S2I_PIPELINE_STAGE_SAVE_FILE",
         )
     top = _outermost(found)
+    loops = loop_bound_names(namespace)
+    chosen = [(label, est) for label, est in top if CHOSEN_NAME.search(label) and label not in loops.targets]
+    if chosen:
+        return _pick(chosen, namespace, labels, "models with names that say they were chosen",
+                     lambda label: f"its name '{label}' says the notebook chose it")
     searches = [(label, est) for label, est in top if _is_search(est)]
     if searches:
-        label, est = _most_recent(searches, "fitted searches")
-        return Choice(*_unwrap(est, label, "a fitted hyper-parameter search"), labels)
+        return _pick(searches, namespace, labels, "fitted searches", lambda label: "a fitted hyper-parameter search")
     for name in CONVENTIONAL_NAMES:
         named = [(label, est) for label, est in top if label == name]
-        if named:
+        if named and name not in loops:
             return Choice(*_unwrap(named[0][1], name, f"the conventional name '{name}'"), labels)
-    label, est = _most_recent(top, "models")
-    reason = "the only fitted model" if len(_unique(top)) == 1 else "the most recently fitted model"
-    return Choice(*_unwrap(est, label, reason), labels)
+    weak = _loop_note(top, loops)
+    if len(_unique(top)) == 1:
+        label, est = top[0]
+        return Choice(*_unwrap(est, label, "the only fitted model" + weak), labels)
+    return _pick(top, namespace, labels, "models", lambda label: "the most recently fitted model" + weak)
 
 
-def _most_recent(pairs: list[tuple[str, Any]], what: str) -> tuple[str, Any]:
+def _pick(pairs: list[tuple[str, Any]], namespace: dict, labels: list[str], what: str, why) -> Choice:
+    """The most recently fitted of ``pairs``; several fitted in the same cell are settled on the
+    notebook's held-out data, or are an error listing them."""
     latest = max(tracker.fitted_in(est) for _, est in pairs)
     newest = _unique([(label, est) for label, est in pairs if tracker.fitted_in(est) == latest])
     if len(newest) == 1:
-        return newest[0]
+        label, est = newest[0]
+        return Choice(*_unwrap(est, label, why(label)), labels)
+    from .tie_break import best_on_held_out
+
+    comparison = best_on_held_out(newest, namespace)
+    if comparison.winner is not None:
+        label, est = comparison.winner
+        reason = f"the best on held-out data of {len(newest)} equally plausible {what}: {comparison.summary}"
+        return Choice(*_unwrap(est, label, reason), labels, comparison.to_json())
     listing = ", ".join(f"{label} ({type(est).__name__})" for label, est in newest)
     raise KernelSideError(
         "ModelNotFound",
-        f"{len(newest)} equally plausible {what}, fitted in the same cell: {listing}",
+        f"{len(newest)} equally plausible {what}, fitted in the same cell: {listing}; "
+        f"they cannot be compared: {comparison.summary}",
         f"{HOW_TO_PICK}, e.g. MODEL_VARIABLE={newest[0][0]}",
     )
+
+
+def _best_saved(on_disk: list[tuple[str, Any]], namespace: dict, labels: list[str]) -> Choice:
+    """Several model files written: the best on held-out data, else the last written."""
+    from .tie_break import best_on_held_out
+
+    comparison = best_on_held_out(on_disk, namespace)
+    if comparison.winner is not None:
+        label, est = comparison.winner
+        reason = f"the best on held-out data of the {len(on_disk)} models the notebook saved: {comparison.summary}"
+        return Choice(*_unwrap(est, label, reason), labels, comparison.to_json())
+    label, est = on_disk[-1]
+    reason = (f"the last of the {len(on_disk)} models the notebook saved to disk during the run "
+              f"(not compared on held-out data: {comparison.summary})")
+    return Choice(*_unwrap(est, label, reason), labels, comparison.to_json())
+
+
+def _loop_note(top: list[tuple[str, Any]], loops: LoopNames) -> str:
+    rebound = [name for name in CONVENTIONAL_NAMES if name in loops and any(label == name for label, _ in top)]
+    if not rebound:
+        return ""
+    return f" ('{rebound[0]}' was not taken for the model's name: a loop rebinds it)"
 
 
 def _written_models(written: list[tuple[str, Any]]) -> list[tuple[str, Any]]:

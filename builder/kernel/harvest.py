@@ -1,7 +1,8 @@
 """Run in the kernel after the notebook: find the model, infer its schema, serialize it, and write
 what the build needs (``harvest.json``), what the fresh-process check compares against
-(``expected.json``) and what the fast path is checked on (``fastpath-rows.json``) into the build's
-work folder."""
+(``expected.json``), what the fast path is checked on (``fastpath-rows.json``) and the data the
+served model is evaluated on (``evaluation-rows.json``, see ``held_out``) into the build's work
+folder."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from .find_model import KernelSideError, choose_model
+from .held_out import EvaluationData, evaluation_data
 from .infer_schema import infer_schema
 from .replay import prepare as prepare_features
 
@@ -21,6 +23,9 @@ VERIFY_ROWS = 200
 #: Rows the ONNX fast path is checked on (more than the fresh-process check: it is cheap).
 FAST_PATH_ROWS = 2000
 FAST_PATH_FILE = "fastpath-rows.json"
+#: The rows (and true target) the served model is evaluated on (``builder.model.evaluate``).
+EVALUATION_FILE = "evaluation-rows.json"
+MAX_EVALUATION_ROWS = 50_000
 
 
 def harvest(namespace: dict, config: dict) -> None:
@@ -62,6 +67,7 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
     features = prepare_features(namespace, model, out, Path(config["work"]), config.get("notebook", "the notebook"),
                                 config.get("version", ""), config.get("cell_labels"))
     _fast_path_rows(model, training, rows, predictions, probabilities, Path(config["work"]))
+    _evaluation_rows(model, namespace, training, Path(config["work"]))
     result = {
         "model": {
             "variable": choice.label,
@@ -69,6 +75,7 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
             "candidates": choice.candidates,
             "class": f"{type(model).__module__}.{type(model).__qualname__}",
             "steps": [f"{name}: {type(step).__name__}" for name, step in getattr(model, "steps", [])],
+            **({"comparison": choice.comparison} if choice.comparison else {}),
         },
         **schema,
         "examples": rows[:EXAMPLE_ROWS] if config.get("examples", True) else [],
@@ -91,6 +98,25 @@ def _fast_path_rows(model, training, rows: list, predictions, probabilities, wor
     (work / FAST_PATH_FILE).write_text(json.dumps(
         {"rows": rows, "predictions": _plain_list(predictions),
          "probabilities": _plain_list(probabilities) if probabilities is not None else None}, default=_default))
+
+
+def _evaluation_rows(model, namespace: dict, training, work: Path) -> None:
+    """Write the held-out rows (else the training rows, labelled so) and their true target."""
+    try:
+        data = evaluation_data(model, namespace, training)
+    except KernelSideError as exc:
+        data = EvaluationData("none", reason=exc.message)
+    except Exception as exc:  # noqa: BLE001 - no figures is no reason to fail the build
+        data = EvaluationData("none", reason=f"looking for held-out data failed: {type(exc).__name__}: {exc}")
+    described = data.describe()
+    rows, target = [], []
+    if data.inputs is not None:
+        rows = _rows(data.inputs, MAX_EVALUATION_ROWS)
+        target = [_cell(v) for v in data.target[:MAX_EVALUATION_ROWS]]
+        if len(data.target) > MAX_EVALUATION_ROWS:
+            described.update(rows=MAX_EVALUATION_ROWS, total_rows=len(data.target))
+    (work / EVALUATION_FILE).write_text(json.dumps({"data": described, "rows": rows, "y_true": target},
+                                                   default=_default))
 
 
 def _load_stage(path: str):

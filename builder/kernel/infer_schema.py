@@ -73,18 +73,42 @@ def find_training_data(model: Any, namespace: dict) -> TrainingData:
     if width is None:
         raise KernelSideError("SchemaError", f"cannot tell the inputs of a {type(model).__name__}: it has neither "
                               "feature_names_in_ nor n_features_in_")
-    arrays = []
+    arrays, plain = [], set()
     for n, v in _variables(namespace):
-        if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == width and v.dtype.kind in "biuf":
-            arrays.append((n, v))
-        elif pd is not None and isinstance(v, pd.DataFrame) and v.shape[1] == width and all(k in "biuf" for k in v.dtypes.map(lambda d: d.kind)):
-            arrays.append((n, v.to_numpy()))
+        if isinstance(v, np.ndarray):
+            plain.add(n)
+        elif pd is not None and isinstance(v, pd.DataFrame) and v.shape[1] == width:
+            v = v.to_numpy()
+        if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == width:
+            numbers = as_float_array(v)
+            if numbers is not None:
+                arrays.append((n, numbers))
     if not arrays:
         raise KernelSideError("SchemaError", f"the model takes {width} positional features, but no 2-D numeric "
                               f"array with {width} columns is in the notebook's variables",
                               "keep the training features in a variable (e.g. X_train)")
-    name, array = _best(arrays)
-    return TrainingData("array", np.asarray(array, dtype="float64"), name)
+    # a model with no feature_names_in_ was not fitted on a DataFrame: prefer a plain array
+    # (X_train_scaled over the X_train DataFrame it was scaled from)
+    name, array = _best(arrays, prefer=lambda name: name in plain)
+    return TrainingData("array", array, name)
+
+
+def as_float_array(array):
+    """A 2-D array as float64, or None when it does not hold numbers. An object array of numbers,
+    or of numbers and numeric strings (what ``SimpleImputer(missing_values='?')`` returns for
+    ``df.values`` of a table read with ``?`` placeholders), is numeric input too: scikit-learn
+    converts it to float64 the same way when it fits and predicts."""
+    import numpy as np
+
+    if array.dtype.kind in "biuf":
+        return np.asarray(array, dtype="float64")
+    if array.dtype.kind != "O":
+        return None
+    try:
+        converted = array.astype("float64")
+    except (TypeError, ValueError):
+        return None
+    return converted
 
 
 def is_text_model(model: Any) -> bool:
@@ -175,11 +199,12 @@ def _is_text_sequence(value) -> bool:
     return False
 
 
-def _best(pairs: list[tuple[str, Any]]) -> tuple[str, Any]:
-    """Prefer a variable whose name says train (not test/valid), then the most rows."""
+def _best(pairs: list[tuple[str, Any]], prefer=lambda name: False) -> tuple[str, Any]:
+    """Prefer a variable whose name says train (not test/valid), then one ``prefer`` likes, then
+    the most rows."""
     def score(pair):
         name = pair[0].lower()
-        return ("train" in name and "test" not in name, len(pair[1]))
+        return ("train" in name and "test" not in name, prefer(pair[0]), len(pair[1]))
     return max(pairs, key=score)
 
 

@@ -6,13 +6,15 @@
 2. Compile the ONNX fast path (``builder.fastpath.compile``, checked there on more training rows)
    and, when it is kept, load the artifact again the way the service will and compare once more;
    a fast path that disagrees is dropped and scikit-learn serves, saying why.
+3. Evaluate the artifact, loaded as served, on the notebook's held-out data (``evaluate``).
 
 Run by the build as ``python -m builder.model.verify`` in the build environment, started when the
 notebook starts running: it imports the libraries the checks need while the notebook runs (the
 slow part of a fresh process), then reads one job from stdin, a JSON line
-``{"artifact": DIR, "expected": EXPECTED.json, "fast_rows": ROWS.json | null}`` (an empty line:
-nothing to check). It updates ``inference`` in metadata.json and prints one JSON object:
-``{"ok": bool, "rows": n, "problem": str | null, "inference": {...}}``.
+``{"artifact": DIR, "expected": EXPECTED.json, "fast_rows": ROWS.json | null, "evaluation_rows":
+ROWS.json | null}`` (an empty line: nothing to check). It updates ``inference`` and ``evaluation``
+in metadata.json and prints one JSON object:
+``{"ok": bool, "rows": n, "problem": str | null, "inference": {...}, "evaluation": {...} | null}``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ ATOL = 1e-12
 #: What the checks import, loaded while the notebook still runs. A missing one is not an error here:
 #: the check that needs it says so.
 WARM_UP = ("numpy", "pandas", "joblib", "sklearn.pipeline", "sklearn.compose", "sklearn.preprocessing",
-           "sklearn.impute", "onnxruntime", "skl2onnx", "builder.fastpath.convert", "builder.fastpath.runtime")
+           "sklearn.impute", "sklearn.metrics", "onnxruntime", "skl2onnx", "builder.fastpath.convert", "builder.fastpath.runtime")
 
 
 def compare(expected: dict, model, rtol: float = RTOL, atol: float = ATOL) -> str | None:
@@ -52,14 +54,16 @@ def compare(expected: dict, model, rtol: float = RTOL, atol: float = ATOL) -> st
     return None
 
 
-def check(root: Path, expected: dict, fast_rows: Path | None, features_check: Path | None = None) -> dict:
+def check(root: Path, expected: dict, fast_rows: Path | None, features_check: Path | None = None,
+          evaluation_rows: Path | None = None) -> dict:
     """The checks on the artifact at ``root``; ``fast_rows`` None: no fast path is tried;
-    ``features_check``: the rows ``features.py`` is checked on (``builder.kernel.replay``)."""
+    ``features_check``: the rows ``features.py`` is checked on (``builder.kernel.replay``);
+    ``evaluation_rows`` None: no evaluation."""
     from ..errors import NB2ServiceError
     from . import ServedModel
 
     verdict = {"ok": False, "rows": len(expected["rows"]), "problem": None,
-               "inference": {"path": "sklearn", "reason": "not compiled"}}
+               "inference": {"path": "sklearn", "reason": "not compiled"}, "evaluation": None}
     try:
         model = ServedModel.load(root, fast=False)
         verdict["problem"] = compare(expected, model)
@@ -73,6 +77,10 @@ def check(root: Path, expected: dict, fast_rows: Path | None, features_check: Pa
             verdict["features"] = raw_inputs(root, model, features_check)
         if fast_rows is not None:
             verdict["inference"] = fast_path(root, model, expected, fast_rows, features_check)
+        if evaluation_rows is not None and Path(evaluation_rows).is_file():
+            from .evaluate import evaluate
+
+            verdict["evaluation"] = evaluate(root, Path(evaluation_rows))
     return verdict
 
 
@@ -176,7 +184,8 @@ def main() -> int:
         expected = json.load(fh)
     fast_rows = Path(job["fast_rows"]) if job.get("fast_rows") else None
     features = Path(job["features"]) if job.get("features") else None
-    print(json.dumps(check(Path(job["artifact"]), expected, fast_rows, features), default=str))
+    evaluation_rows = Path(job["evaluation_rows"]) if job.get("evaluation_rows") else None
+    print(json.dumps(check(Path(job["artifact"]), expected, fast_rows, features, evaluation_rows), default=str))
     return 0
 
 

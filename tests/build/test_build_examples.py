@@ -59,7 +59,7 @@ def test_churn_builds_a_verified_artifact_with_its_schema_and_sources(built):
     assert f"scikit-learn=={meta['libraries']['scikit-learn']}" in lock
     executed = nbformat.read(folder / meta["notebooks"][0]["executed"], as_version=4)
     assert any(cell.get("outputs") for cell in executed.cells if cell.cell_type == "code")
-    assert [s["stage"] for s in report["stages"]][-2:] == ["write and verify the artifact", "draw the report"]
+    assert [s["stage"] for s in report["stages"]][-2:] == ["test the model", "draw the report"]
     assert report["metadata"]["verified_rows"] >= 100
 
 
@@ -79,6 +79,17 @@ def test_a_forest_gets_its_feature_importances_read_in_the_build_environment(bui
     assert meta["report"]["feature_importances"] == "feature_importances_ of RandomForestClassifier"
     assert "feature_importances" in [p["name"] for p in meta["report"]["plots"]]
     assert (folder / "report" / "feature_importances.svg").read_text().count("<rect") >= 4
+
+
+def test_a_classifier_is_evaluated_on_the_notebooks_test_split_through_the_served_path(built):
+    folder, report = built("churn")
+    evaluation = report["metadata"]["evaluation"]
+    assert evaluation["data"] == {"source": "held-out", "variables": {"X": "X_test", "y": "y_test"}, "rows": 1500}
+    assert evaluation["path"] == report["metadata"]["inference"]["path"] == "onnx"
+    # the notebook prints its own classification report on the same split: accuracy 0.79, ROC AUC 0.794
+    assert round(evaluation["metrics"]["accuracy"], 2) == 0.79 and round(evaluation["metrics"]["roc_auc"], 3) == 0.794
+    assert evaluation["confusion_matrix"]["labels"] == [0, 1]
+    assert (folder / "evaluation.json").is_file()
 
 
 def test_a_second_build_of_the_same_repo_installs_nothing(built, tmp_path):
@@ -105,6 +116,9 @@ def test_a_regression_records_its_task_and_no_classes(built):
     meta = report["metadata"]
     assert meta["task"] == "regression" and meta["classes"] is None and meta["predict_proba"] is False
     assert meta["model"]["variable"] == "reg" and len(meta["inputs"]) == 10
+    evaluation = meta["evaluation"]
+    assert evaluation["data"]["source"] == "held-out" and evaluation["data"]["rows"] == 89
+    assert set(evaluation["metrics"]) == {"r2", "mae", "rmse"} and "confusion_matrix" not in evaluation
 
 
 def test_a_text_pipeline_takes_one_text_input(built):
@@ -127,7 +141,7 @@ SHOULD_FAIL = {
                              "traceback:"]),
     "fail-no-model": (6, ["no fitted model found", "keep the trained model"]),
     "fail-two-models": (6, ["2 equally plausible models", "lr (LogisticRegression)", "rf (RandomForestClassifier)",
-                            "MODEL_VARIABLE="]),
+                            "no held-out data for lr", "MODEL_VARIABLE="]),
     "fail-invalid-json": (3, ["model.ipynb: not valid notebook JSON"]),
     "fail-several-notebooks": (3, ["2 notebooks and no choice", "train_a.ipynb", "train_b.ipynb", "--notebook"]),
 }

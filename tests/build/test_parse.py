@@ -70,3 +70,26 @@ def test_json_that_is_not_a_notebook_is_refused(tmp_path):
     path = write(tmp_path, "[1, 2]")
     with pytest.raises(NotebookInvalid, match="not a notebook"):
         parse_notebook(path, tmp_path)
+
+
+def test_saved_outputs_nbformat_rejects_are_dropped_with_a_warning_and_the_rest_kept(tmp_path):
+    import nbformat
+
+    nb = notebook("print('hi')", "x = 1")
+    nb.cells[0].outputs = [nbformat.from_dict({"output_type": "stream", "text": "old\n"}),  # no 'name'
+                           nbformat.from_dict({"output_type": "stream", "name": "stderr",
+                                               "text": "/usr/lib/python3.8/site-packages/sklearn/x.py: warning\n"})]
+    path = write(tmp_path, json.dumps(nb))
+    warnings = []
+    parsed = parse_notebook(path, tmp_path, warn=warnings.append)
+    assert [o["name"] for o in parsed.cells[0].outputs] == ["stderr"]
+    assert len(warnings) == 1 and "dropped 1 saved output(s)" in warnings[0] and "'name' is a required" in warnings[0]
+    assert parsed.metadata["nb2service"]["dropped_outputs"][0]["cell"] == 1
+    nbformat.validate(parsed)
+
+
+def test_an_invalid_notebook_outside_its_outputs_is_still_refused(tmp_path):
+    nb = json.loads(json.dumps(notebook("x = 1")))
+    nb["cells"][0]["cell_type"] = "sql"
+    with pytest.raises(NotebookInvalid, match="invalid nbformat 4"):
+        parse_notebook(write(tmp_path, json.dumps(nb)), tmp_path)

@@ -191,10 +191,13 @@ def test_a_build_secret_ends_up_nowhere_in_the_image(app_images, tmp_path):
 def test_an_incremental_build_reuses_the_saved_package_cache(app_images, built_images):
     first, _ = app_images("churn")
     # UV_OFFLINE: the rebuild may take packages only from what save-artifacts restored
+    # NB2SERVICE_NO_REGRESSION: the test step compares with the previous image's model (same seed)
     _, log, _ = built_images(EXAMPLES / "churn", "churn-incremental", incremental_from=first,
-                             env={"UV_OFFLINE": "1"})
+                             env={"UV_OFFLINE": "1", "NB2SERVICE_NO_REGRESSION": "0.001"})
     assert "---> Restoring the package cache of the previous build" in log
     assert "installing" in log and "ERROR" not in log
+    assert "---> The previous build's model figures are in /tmp/artifacts/previous-artifact" in log
+    assert "gate: accuracy" in log and "previous" in log
     TIMINGS["s2i build churn (first) vs incremental ratio"] = (
         TIMINGS["s2i build churn-incremental"] / TIMINGS["s2i build churn"])
 

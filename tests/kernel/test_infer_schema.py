@@ -106,3 +106,23 @@ def test_an_object_column_holding_none_for_missing_says_so_and_nan_does_not():
         schema, _ = infer_schema(model, {"X_train": data})
         contract = next(c for c in schema["inputs"] if c["name"] == "contract")
         assert contract.get("missing_value") == expected and contract["nullable"] is True
+
+
+def test_an_object_array_holding_numbers_and_numeric_strings_is_a_numeric_input():
+    # a table read with '?' placeholders: the column with them is text; SimpleImputer on .values
+    # keeps an object array that scikit-learn converts to numbers when it fits
+    table = pd.DataFrame({"a": [1, 2, 3, 4], "b": ["5", "?", "1", "2"], "c": [0.5, 1.5, 2.5, 3.5]})
+    features = SimpleImputer(missing_values="?", strategy="most_frequent").fit_transform(table.values)
+    assert features.dtype == object
+    model = LogisticRegression().fit(features, [0, 1, 0, 1])
+    schema, training = infer_schema(model, {"features": features, "table": table})
+    assert schema["input_kind"] == "array" and [c["type"] for c in schema["inputs"]] == ["number"] * 3
+    assert training.source == "features" and training.data.dtype == np.float64
+    assert training.data[1].tolist() == [2.0, 1.0, 1.5]  # '?' imputed with the most frequent value
+
+
+def test_an_object_array_of_words_is_not_a_numeric_input():
+    words = np.array([["a", "b"], ["c", "d"]], dtype=object)
+    model = LogisticRegression().fit(np.array([[0.0, 1.0], [1.0, 0.0]]), [0, 1])
+    with pytest.raises(KernelSideError, match="no 2-D numeric array with 2 columns"):
+        infer_schema(model, {"words": words})
