@@ -120,11 +120,15 @@ def build_settings(environ: dict | None = None) -> BuildSettings:
         stage_save_file=_env("S2I_PIPELINE_STAGE_SAVE_FILE", environ),
         as_of=_env("NB2SERVICE_AS_OF", environ),
         max_output_mb=_int("NB2SERVICE_MAX_OUTPUT_MB", DEFAULT_MAX_OUTPUT_MB, environ),
-        index=IndexSettings(
-            index_url=_env("PIP_INDEX_URL", environ),
-            extra_index_urls=tuple((_env("PIP_EXTRA_INDEX_URL", environ) or "").split()),
-            trusted_hosts=tuple((_env("PIP_TRUSTED_HOST", environ) or "").split()),
-        ),
+        index=_index_settings(environ),
+    )
+
+
+def _index_settings(environ: dict | None) -> IndexSettings:
+    return IndexSettings(
+        index_url=_env("PIP_INDEX_URL", environ),
+        extra_index_urls=tuple((_env("PIP_EXTRA_INDEX_URL", environ) or "").split()),
+        trusted_hosts=tuple((_env("PIP_TRUSTED_HOST", environ) or "").split()),
     )
 
 
@@ -164,6 +168,8 @@ class ServeSettings:
     gunicorn names) and ``NB2SERVICE_HOST``, ``NB2SERVICE_TIMEOUT``, ``NB2SERVICE_GRACEFUL_TIMEOUT``,
     ``NB2SERVICE_MAX_REQUEST_BYTES``, ``NB2SERVICE_BLAS_THREADS``, ``NB2SERVICE_ACCESS_LOG``,
     ``NB2SERVICE_DRIFT``, ``NB2SERVICE_STRICT_INPUTS``. ``PROMETHEUS_MULTIPROC_DIR`` is honoured when set (else a fresh temp dir).
+    ``NB2SERVICE_CACHE_DIR`` and pip's index variables say where an environment recreated from the
+    artifact's lock is kept and where its packages come from.
     """
 
     host: str = "127.0.0.1"
@@ -182,6 +188,8 @@ class ServeSettings:
     metrics_dir: str | None = None
     #: Values of THREAD_VARIABLES already set by the user (they win over ``blas_threads``).
     thread_overrides: tuple[tuple[str, str], ...] = ()
+    cache_dir: Path = field(default_factory=lambda: _cache_home(None))
+    index: IndexSettings = IndexSettings()
 
     def with_options(self, **options) -> "ServeSettings":
         """Return a copy with the command-line options that were given (None means not given)."""
@@ -233,4 +241,6 @@ def serve_settings(environ: dict | None = None) -> ServeSettings:
         strict=_flag("NB2SERVICE_STRICT_INPUTS", False, environ),
         metrics_dir=_env("PROMETHEUS_MULTIPROC_DIR", environ),
         thread_overrides=tuple((n, _env(n, environ)) for n in THREAD_VARIABLES if _env(n, environ)),
+        cache_dir=_cache_home(environ),
+        index=_index_settings(environ),
     )

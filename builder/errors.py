@@ -26,8 +26,12 @@ class NB2ServiceError(Exception):
             return f"{self.message}\n  hint: {self.hint}"
         return self.message
 
+    def details(self) -> dict:
+        """Structured facts about the failure for machines (``build --json``); empty by default."""
+        return {}
 
-# ---- build errors (exit codes 2-9) ----------------------------------------------------------
+
+# ---- build errors (exit codes 2-7) ----------------------------------------------------------
 
 class UsageError(NB2ServiceError):
     """A command-line option or environment variable is wrong or conflicts with another."""
@@ -61,6 +65,12 @@ class NotebookExecutionError(NB2ServiceError):
     drift: str | None = None
     #: One line: notebook, cell, exception.
     headline: str = ""
+    #: The failing cell when there is one: ``{"notebook", "cell" (1-based), "source", "exception",
+    #: "traceback"}`` (the last two only when the cell raised).
+    cell: dict | None = None
+
+    def details(self) -> dict:
+        return {"cell": self.cell} if self.cell else {}
 
 
 class ModelNotFound(NB2ServiceError):
@@ -81,7 +91,7 @@ class VerificationError(NB2ServiceError):
     exit_code = 7
 
 
-# ---- artifact / serving errors ---------------------------------------------------------------
+# ---- artifact / serving errors (exit codes 8-10) -------------------------------------------------
 
 class ArtifactError(NB2ServiceError):
     """An artifact directory is missing, incomplete or tampered with; the service must not start."""
@@ -90,9 +100,23 @@ class ArtifactError(NB2ServiceError):
 
 
 class EnvironmentGone(NB2ServiceError):
-    """The environment recorded in an artifact no longer exists."""
+    """The environment recorded in an artifact no longer exists and the artifact cannot say how to make
+    it again (no requirements.lock)."""
 
     exit_code = 8
+
+
+class EnvironmentNotRecreated(NB2ServiceError):
+    """The environment could not be recreated from the artifact's requirements.lock (offline and not
+    in uv's cache, a package gone from the index, no matching Python)."""
+
+    exit_code = 9
+
+
+class PortUnavailable(NB2ServiceError):
+    """The service cannot listen on its address: the port is taken, privileged or the host is not local."""
+
+    exit_code = 10
 
 
 class RequestError(NB2ServiceError):
