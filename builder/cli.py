@@ -83,12 +83,14 @@ def build(src, notebooks, as_json, out, model_variable, cell_timeout, no_install
     from .config import parse_min_scores, parse_no_regression
     from .report import Reporter
 
-    settings = _settings(notebooks, model_variable=model_variable, cell_timeout=cell_timeout, as_of=as_of,
-                         install=False if no_install else None, examples=False if no_examples else None,
-                         min_scores=parse_min_scores(min_scores) or None,
-                         no_regression=parse_no_regression(no_regression) if no_regression is not None else None,
-                         previous_artifact=previous)
-    run_build(src, out, settings, Reporter(as_json))
+    reporter = Reporter(as_json)
+    with reporter.failures():
+        settings = _settings(notebooks, model_variable=model_variable, cell_timeout=cell_timeout, as_of=as_of,
+                             install=False if no_install else None, examples=False if no_examples else None,
+                             min_scores=parse_min_scores(min_scores) or None,
+                             no_regression=parse_no_regression(no_regression) if no_regression is not None else None,
+                             previous_artifact=previous)
+        run_build(src, out, settings, reporter)
 
 
 @main.command()
@@ -100,29 +102,34 @@ def inspect(src, notebooks, as_json):
     from .report import Reporter
 
     reporter = Reporter(as_json)
-    the_plan = plan(src, _settings(notebooks), reporter)
+    with reporter.failures():
+        the_plan = plan(src, _settings(notebooks), reporter)
     reporter.emit(the_plan.to_json(), the_plan.summary())
 
 
 @main.command()
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("src", type=click.Path(path_type=Path), default=".", required=False)
 @click.option("--host", help="Address to listen on (default 127.0.0.1; 0.0.0.0 in a container). "
               "Env: NB2SERVICE_HOST.")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default 8080). Env: PORT.")
 @click.option("--workers", type=click.IntRange(min=1), help="gunicorn worker processes (default: from the CPUs "
               "and memory this process may use, 1-12). Env: WEB_CONCURRENCY.")
+@click.option("--model-name", help="The model's name on the V1/V2 paths (default: the notebook's name). "
+              "Env: MODEL_NAME.")
 @click.option("--strict", is_flag=True, default=None, help="Refuse (400) unknown categories and values outside "
               "the training range, naming the field and what training saw (default: accept them, count them as "
               "drift). Env: NB2SERVICE_STRICT_INPUTS=1.")
 @click.option("--in-build-env", is_flag=True, hidden=True)
 @reports_errors
-def serve(out, host, port, workers, strict, in_build_env):
-    """Serve the model artifact OUT over HTTP with gunicorn (native, MLflow, KServe V1/V2 protocols)."""
+def serve(src, host, port, workers, model_name, strict, in_build_env):
+    """Serve the model built from SRC over HTTP with gunicorn (native, MLflow, KServe V1/V2 protocols).
+
+    SRC is the notebook repo (its .nb2service/artifact is served) or an artifact folder (build -o)."""
     from .serve.launch import serve as run_serve
 
-    options = {"host": host, "port": port, "workers": workers, "strict": strict}
+    options = {"host": host, "port": port, "workers": workers, "model_name": model_name, "strict": strict}
     settings = serve_settings().with_options(**options)
-    run_serve(out, settings, explicit=frozenset(k for k, v in options.items() if v is not None),
+    run_serve(src, settings, explicit=frozenset(k for k, v in options.items() if v is not None),
               in_build_env=in_build_env)
 
 

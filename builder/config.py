@@ -129,11 +129,15 @@ def build_settings(environ: dict | None = None) -> BuildSettings:
         min_scores=parse_min_scores((_env("NB2SERVICE_MIN_SCORE", environ) or "").split(","), "NB2SERVICE_MIN_SCORE"),
         no_regression=parse_no_regression(_env("NB2SERVICE_NO_REGRESSION", environ), "NB2SERVICE_NO_REGRESSION"),
         previous_artifact=Path(p) if (p := _env("NB2SERVICE_PREVIOUS_ARTIFACT", environ)) else None,
-        index=IndexSettings(
-            index_url=_env("PIP_INDEX_URL", environ),
-            extra_index_urls=tuple((_env("PIP_EXTRA_INDEX_URL", environ) or "").split()),
-            trusted_hosts=tuple((_env("PIP_TRUSTED_HOST", environ) or "").split()),
-        ),
+        index=_index_settings(environ),
+    )
+
+
+def _index_settings(environ: dict | None) -> IndexSettings:
+    return IndexSettings(
+        index_url=_env("PIP_INDEX_URL", environ),
+        extra_index_urls=tuple((_env("PIP_EXTRA_INDEX_URL", environ) or "").split()),
+        trusted_hosts=tuple((_env("PIP_TRUSTED_HOST", environ) or "").split()),
     )
 
 
@@ -216,6 +220,8 @@ class ServeSettings:
     gunicorn names) and ``NB2SERVICE_HOST``, ``NB2SERVICE_TIMEOUT``, ``NB2SERVICE_GRACEFUL_TIMEOUT``,
     ``NB2SERVICE_MAX_REQUEST_BYTES``, ``NB2SERVICE_BLAS_THREADS``, ``NB2SERVICE_ACCESS_LOG``,
     ``NB2SERVICE_DRIFT``, ``NB2SERVICE_STRICT_INPUTS``. ``PROMETHEUS_MULTIPROC_DIR`` is honoured when set (else a fresh temp dir).
+    ``NB2SERVICE_CACHE_DIR`` and pip's index variables say where an environment recreated from the
+    artifact's lock is kept and where its packages come from.
     """
 
     host: str = "127.0.0.1"
@@ -234,6 +240,8 @@ class ServeSettings:
     metrics_dir: str | None = None
     #: Values of THREAD_VARIABLES already set by the user (they win over ``blas_threads``).
     thread_overrides: tuple[tuple[str, str], ...] = ()
+    cache_dir: Path = field(default_factory=lambda: _cache_home(None))
+    index: IndexSettings = IndexSettings()
 
     def with_options(self, **options) -> "ServeSettings":
         """Return a copy with the command-line options that were given (None means not given)."""
@@ -285,4 +293,6 @@ def serve_settings(environ: dict | None = None) -> ServeSettings:
         strict=_flag("NB2SERVICE_STRICT_INPUTS", False, environ),
         metrics_dir=_env("PROMETHEUS_MULTIPROC_DIR", environ),
         thread_overrides=tuple((n, _env(n, environ)) for n in THREAD_VARIABLES if _env(n, environ)),
+        cache_dir=_cache_home(environ),
+        index=_index_settings(environ),
     )

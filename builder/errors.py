@@ -26,6 +26,10 @@ class NB2ServiceError(Exception):
             return f"{self.message}\n  hint: {self.hint}"
         return self.message
 
+    def details(self) -> dict:
+        """Structured facts about the failure for machines (``build --json``); empty by default."""
+        return {}
+
 
 # ---- build errors (exit codes 2-7 and 9) ----------------------------------------------------------
 
@@ -61,6 +65,12 @@ class NotebookExecutionError(NB2ServiceError):
     drift: str | None = None
     #: One line: notebook, cell, exception.
     headline: str = ""
+    #: The failing cell when there is one: ``{"notebook", "cell" (1-based), "source", "exception",
+    #: "traceback"}`` (the last two only when the cell raised).
+    cell: dict | None = None
+
+    def details(self) -> dict:
+        return {"cell": self.cell} if self.cell else {}
 
 
 class ModelNotFound(NB2ServiceError):
@@ -88,7 +98,7 @@ class GateFailed(NB2ServiceError):
     exit_code = 9
 
 
-# ---- artifact / serving errors ---------------------------------------------------------------
+# ---- artifact / serving errors (exit codes 8, 10, 11) ---------------------------------------------
 
 class ArtifactError(NB2ServiceError):
     """An artifact directory is missing, incomplete or tampered with; the service must not start."""
@@ -97,9 +107,23 @@ class ArtifactError(NB2ServiceError):
 
 
 class EnvironmentGone(NB2ServiceError):
-    """The environment recorded in an artifact no longer exists."""
+    """The environment recorded in an artifact no longer exists and the artifact cannot say how to make
+    it again (no requirements.lock)."""
 
     exit_code = 8
+
+
+class EnvironmentNotRecreated(NB2ServiceError):
+    """The environment could not be recreated from the artifact's requirements.lock (offline and not
+    in uv's cache, a package gone from the index, no matching Python)."""
+
+    exit_code = 11
+
+
+class PortUnavailable(NB2ServiceError):
+    """The service cannot listen on its address: the port is taken, privileged or the host is not local."""
+
+    exit_code = 10
 
 
 class RequestError(NB2ServiceError):

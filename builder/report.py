@@ -7,9 +7,13 @@ stderr and stdout carries one JSON document for machines.
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 
 class Reporter:
@@ -41,6 +45,29 @@ class Reporter:
             print(json.dumps(document, indent=2, default=str), flush=True)
         else:
             print("\n".join(summary_lines), flush=True)
+
+    @contextmanager
+    def failures(self):
+        """With ``--json``, a failure inside prints one JSON error document on stdout (then goes on up:
+        the CLI writes the message on stderr and exits with the error's code)."""
+        try:
+            yield
+        except Exception as exc:
+            if self.as_json:
+                print(json.dumps(self.error_document(exc), indent=2, default=str), flush=True)
+            raise
+
+    def error_document(self, exc: Exception) -> dict:
+        """``{"ok": false, "error", "hint", "kind", "exit_code", "stage", "stages"}``, and ``cell`` (the
+        notebook, the cell's number and source, the exception and traceback) when a cell failed."""
+        from .errors import NB2ServiceError
+
+        known = isinstance(exc, NB2ServiceError)
+        failed = self.stages[-1]["stage"] if self.stages and not self.stages[-1]["ok"] else None
+        return {"ok": False, "error": exc.message if known else f"{type(exc).__name__}: {exc}",
+                "hint": exc.hint if known else None, "kind": type(exc).__name__,
+                "exit_code": exc.exit_code if known else 1, "stage": failed,
+                **(exc.details() if known else {}), "stages": self.stages}
 
 
 def describe_input(column: dict) -> str:
@@ -84,3 +111,22 @@ def block(title: str, items: list[str], limit: int = 12) -> list[str]:
 
 def _num(value) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def own_command(*args) -> str:
+    """A shell command running nb2service with ``args`` the way this process was started, to be pasted:
+    ``nb2service`` when that name on PATH is this program, else its path (or ``python -m builder``);
+    path arguments relative to the working directory when under it; everything quoted."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "__main__.py":  # python -m builder / python -m builder.serve
+        program = [sys.executable, "-m", "builder"]
+    elif shutil.which(argv0.name) and Path(shutil.which(argv0.name)).resolve() == argv0.resolve():
+        program = [argv0.name]
+    else:
+        program = [str(argv0)]
+    return shlex.join([*program, *[_shown(a) if isinstance(a, Path) else str(a) for a in args]])
+
+
+def _shown(path: Path) -> str:
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else str(path)

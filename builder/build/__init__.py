@@ -32,7 +32,8 @@ from pathlib import Path
 from ..config import BuildSettings
 from ..deps import plan_dependencies
 from ..errors import NotebookExecutionError, UsageError
-from ..report import Reporter, block, dependency_lines, describe_input, resolution_lines
+from ..model.artifact import IN_REPO
+from ..report import Reporter, block, dependency_lines, describe_input, own_command, resolution_lines
 from .choose import choose_notebooks
 from .environment import RUNTIME_REQUIREMENTS, prepare_environment
 from .execute import NotebookRun, run_notebooks
@@ -88,7 +89,7 @@ def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Report
     """
     the_plan = plan(src, settings, reporter)
     repo = the_plan.repo
-    out = (out or repo / ".nb2service" / "artifact").resolve()
+    out = (out or repo / IN_REPO).resolve()
     if out == repo or out in repo.parents:
         raise UsageError(f"-o {out}: the artifact would replace the source repo", hint="choose an empty folder")
     requested = parse_as_of(settings.as_of)
@@ -161,12 +162,13 @@ def _build_once(the_plan: Plan, out: Path, settings: BuildSettings, as_of: AsOf,
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
     meta["verified_rows"] = verdict["rows"]
-    reporter.emit({"artifact": str(out), "stages": reporter.stages, "metadata": meta},
-                  build_summary(out, meta, reporter.stages))
+    serve = own_command("serve", repo if out == repo / IN_REPO else out)
+    reporter.emit({"ok": True, "artifact": str(out), "serve_command": serve, "stages": reporter.stages,
+                   "metadata": meta}, build_summary(out, meta, reporter.stages, serve))
     return meta
 
 
-def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
+def build_summary(out: Path, meta: dict, stages: list[dict], serve: str) -> list[str]:
     model = meta["model"]
     task = meta["task"] + (f", classes {meta['classes']}" if meta.get("classes") is not None else "")
     task += ", predict_proba" if meta.get("predict_proba") else ""
@@ -192,7 +194,8 @@ def build_summary(out: Path, meta: dict, stages: list[dict]) -> list[str]:
         *block("gate", gate_lines(meta.get("gate"))),
         *block("artifact", [str(out), f"model sha256 {model['sha256'][:16]}..., metadata.json, requirements.lock"]),
         *block("report", report_lines(meta.get("report"))),
-        f"  built in {total:.1f} s",
+        f"  built in {total:.1f} s; serve it with:",
+        f"  {serve}",
     ]
 
 

@@ -148,22 +148,22 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
         try:
             client.execute_cell(cell, index)
         except CellTimeoutError:
-            raise errors.NotebookExecutionError(
+            raise _at_cell(errors.NotebookExecutionError(
                 f"{rel}, cell {index + 1}: did not finish within {settings.cell_timeout} s\n{_first_lines(cell)}",
                 hint="raise the limit with --timeout SECONDS or NB2SERVICE_CELL_TIMEOUT, or tag the cell 'skip'",
-            ) from None
+            ), rel, index, cell) from None
         except DeadKernelError as exc:
-            raise errors.NotebookExecutionError(
+            raise _at_cell(errors.NotebookExecutionError(
                 f"{rel}, cell {index + 1}: the kernel died ({exc}); out of memory, or the cell ended the process\n"
                 f"{_first_lines(cell)}"
-            ) from None
+            ), rel, index, cell) from None
         except CellExecutionError as exc:
             raise _cell_failure(rel, index, cell, exc) from None
         if index in client.overflowing:
-            raise errors.NotebookExecutionError(
+            raise _at_cell(errors.NotebookExecutionError(
                 f"{rel}, cell {index + 1}: printed more than {settings.max_output_mb} MB of output; the build stops "
                 f"so the artifact and the build's memory stay bounded\n{_first_lines(cell)}",
-                hint="print less (df.head() rather than df), or raise NB2SERVICE_MAX_OUTPUT_MB")
+                hint="print less (df.head() rather than df), or raise NB2SERVICE_MAX_OUTPUT_MB"), rel, index, cell)
         run.cells_run += 1
     run.seconds = time.monotonic() - started
     log(f"    {rel}: {run.cells_run} cells run, {run.cells_skipped} skipped, {run.seconds:.1f} s")
@@ -182,6 +182,13 @@ def _cell_failure(rel: Path, index: int, cell, exc: CellExecutionError) -> error
         f"{rel}, cell {index + 1} failed: {ename}: {evalue}\n{_first_lines(cell)}\n  traceback:\n{shown}")
     failure.drift = drift_suspect(ename, evalue, trace)
     failure.headline = f"{rel}, cell {index + 1}: {ename}: {evalue}"
+    return _at_cell(failure, rel, index, cell, exception=f"{ename}: {evalue}", traceback=trace.strip())
+
+
+def _at_cell(failure: errors.NotebookExecutionError, rel: Path, index: int, cell,
+             **raised) -> errors.NotebookExecutionError:
+    """``failure`` with the failing cell recorded for machines (``build --json``)."""
+    failure.cell = {"notebook": str(rel), "cell": index + 1, "source": cell.source, **raised}
     return failure
 
 

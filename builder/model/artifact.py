@@ -10,7 +10,22 @@ from ..errors import ArtifactError
 
 METADATA_FILE = "metadata.json"
 MODEL_FILE = "model.joblib"
+#: Where ``nb2service build SRC`` writes the artifact when no ``-o`` is given, relative to SRC.
+IN_REPO = Path(".nb2service") / "artifact"
 REBUILD = "rebuild it with `nb2service build SRC -o DIR`"
+
+
+def locate_artifact(src: Path) -> Path:
+    """The artifact ``src`` names: ``src`` itself when it holds metadata.json, else the one a build of
+    the repo ``src`` wrote (``src/.nb2service/artifact``). Raises ``ArtifactError`` when neither is there."""
+    src = Path(src)
+    if (src / METADATA_FILE).exists() or (src / IN_REPO).is_dir():
+        return src if (src / METADATA_FILE).exists() else src / IN_REPO
+    if not src.is_dir():
+        raise ArtifactError(f"{src}: no such directory",
+                            hint="give the notebook repo you built, or the artifact folder (build -o)")
+    raise ArtifactError(f"{src}: no artifact here: neither {src / METADATA_FILE} nor a built {src / IN_REPO}",
+                        hint=f"build it first: nb2service build {src}")
 
 
 def sha256_file(path: Path) -> str:

@@ -23,8 +23,10 @@ log = logging.getLogger("nb2service.serve")
 OWN_OPTIONS = {"host": "bind", "port": "bind", "workers": "workers"}
 
 
-def gunicorn_options(settings: ServeSettings, name: str, explicit: frozenset = frozenset()) -> dict:
-    """gunicorn settings: ours, overridden by GUNICORN_CMD_ARGS, overridden by our command line."""
+def gunicorn_options(settings: ServeSettings, name: str, explicit: frozenset = frozenset(), *,
+                     quiet: bool = False) -> dict:
+    """gunicorn settings: ours, overridden by GUNICORN_CMD_ARGS, overridden by our command line
+    (``quiet``: without warning about the overridden ones, for a first look at the settings)."""
     ours = {
         "bind": [f"{settings.host}:{settings.port}"],
         "workers": settings.workers or default_workers(),
@@ -41,7 +43,8 @@ def gunicorn_options(settings: ServeSettings, name: str, explicit: frozenset = f
     keep = {OWN_OPTIONS[o] for o in explicit if o in OWN_OPTIONS}
     for key, value in given.items():
         if key in keep:
-            log.warning("WARNING: GUNICORN_CMD_ARGS sets %s, overridden by the command line", key)
+            if not quiet:
+                log.warning("WARNING: GUNICORN_CMD_ARGS sets %s, overridden by the command line", key)
             continue
         ours[key] = value
     return ours
@@ -66,10 +69,11 @@ def command_args(text: str | None) -> dict:
 
 
 class ServiceApplication(BaseApplication):
-    def __init__(self, app, options: dict, metrics_dir: str):
+    def __init__(self, app, options: dict, metrics_dir: str, ready_message: str = ""):
         self.application = app
         self.options = options
         self.metrics_dir = metrics_dir
+        self.ready_message = ready_message
         super().__init__()
 
     def load_config(self):
@@ -84,6 +88,13 @@ class ServiceApplication(BaseApplication):
             mark_process_dead(worker.pid, metrics_dir)
 
         self.cfg.set("child_exit", child_exit)
+        if self.ready_message:
+            message = self.ready_message
+
+            def when_ready(server):  # the sockets are bound: only now may anything say "serving"
+                log.info("%s", message)
+
+            self.cfg.set("when_ready", when_ready)
 
     def load(self):
         return self.application
@@ -102,8 +113,8 @@ def run(artifact: Path, settings: ServeSettings, *, explicit: frozenset = frozen
     options = gunicorn_options(settings, name, explicit)
     gc.collect()
     gc.freeze()  # objects made so far stay out of the collector, so forked workers keep sharing their pages
-    log.info("---> serving %s on %s with %s worker(s)", name, ", ".join(options["bind"]), options["workers"])
     host, _, port = options["bind"][0].rpartition(":")
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
-    log.info("---> try:\n%s", curl_examples(app.extensions[EXTENSION].runtime.model.metadata, base, name))
-    ServiceApplication(app, options, settings.metrics_dir).run()
+    ready = (f"---> serving {name} on {', '.join(options['bind'])} with {options['workers']} worker(s)\n"
+             f"---> try:\n{curl_examples(app.extensions[EXTENSION].runtime.model.metadata, base, name)}")
+    ServiceApplication(app, options, settings.metrics_dir, ready).run()

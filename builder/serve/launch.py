@@ -1,9 +1,11 @@
-"""Start serving: run in the build environment, prepare the process, hand over to gunicorn.
+"""Start serving: find the artifact, check the address, run in the model's environment, prepare the
+process, hand over to gunicorn.
 
-The model was fitted by the interpreter recorded in metadata.json (``environment.python``). When
-``nb2service serve`` runs elsewhere it replaces itself (``os.execve``, so gunicorn gets the
-signals) with ``<that python> -m builder.serve OUT ...``, ``PYTHONPATH`` pointing at the copy of
-``builder`` made for that environment at build time.
+The model was fitted by the interpreter recorded in metadata.json; ``builder.serve.environment``
+says which interpreter serves it (that one, or one recreated from the artifact's lock). When it is
+not this one, ``nb2service serve`` replaces itself (``os.execve``, so gunicorn gets the signals)
+with ``<that python> -m builder.serve ARTIFACT --in-build-env ...``, ``PYTHONPATH`` pointing at a
+copy of ``builder`` made for that environment.
 """
 
 from __future__ import annotations
@@ -15,49 +17,54 @@ import tempfile
 from pathlib import Path
 
 from ..config import ServeSettings, process_environment
-from ..errors import EnvironmentGone
-from ..model.artifact import read_metadata
+from ..model.artifact import locate_artifact, read_metadata
+from .environment import ServingEnvironment, serving_environment
+from .port import check_addresses
 
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent.parent  # the folder holding ``builder``
 
-
-def serve(artifact: Path, settings: ServeSettings, *, explicit: frozenset = frozenset(),
+def serve(src: Path, settings: ServeSettings, *, explicit: frozenset = frozenset(),
           in_build_env: bool = False) -> None:
-    """Serve ``artifact`` until gunicorn stops; never returns when it re-executes."""
-    artifact = Path(artifact).resolve()
+    """Serve the artifact ``src`` names (an artifact, or a repo holding one) until gunicorn stops;
+    never returns when it re-executes."""
+    artifact = locate_artifact(src).resolve()
     meta = read_metadata(artifact)
-    command = build_env_command(artifact, meta, settings, explicit)
-    if command is not None and not in_build_env:
-        python, argv, env = command
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execve(python, argv, env)
+    check_address(settings, explicit)  # before anything is loaded, installed or said
+    if not in_build_env:
+        env = serving_environment(artifact, meta, settings, log=_stderr)
+        if env is not None:
+            python, argv, env_vars = build_env_command(artifact, env, settings, explicit)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.execve(python, argv, env_vars)
     settings = prepare_process(settings)
     from .gunicorn_app import run  # only now: flask, prometheus_client and numpy read the variables set above
 
     run(artifact, settings, explicit=explicit)
 
 
-def build_env_command(artifact: Path, meta: dict, settings: ServeSettings, explicit: frozenset):
-    """``(python, argv, env)`` to re-execute in the build environment, or None when already there."""
-    recorded = (meta.get("environment") or {}).get("python")
-    if not recorded or Path(recorded).absolute() == Path(sys.executable).absolute():
-        return None
-    lib = (meta.get("environment") or {}).get("lib")
-    if not Path(recorded).exists() or (lib and not Path(lib).is_dir()):
-        raise EnvironmentGone(
-            f"the build environment {meta['environment'].get('path') or recorded} is gone "
-            f"({recorded if not Path(recorded).exists() else lib} does not exist); the model must run in the "
-            "environment that fitted it",
-            hint=f"rebuild with `nb2service build SRC -o {artifact}` (it recreates the environment)")
-    argv = [recorded, "-m", "builder.serve", str(artifact), "--in-build-env"]
+def check_address(settings: ServeSettings, explicit: frozenset) -> None:
+    """Raise ``PortUnavailable`` unless gunicorn will be able to bind where these settings say."""
+    from .gunicorn_app import gunicorn_options
+
+    options = gunicorn_options(settings, "", explicit, quiet=True)
+    check_addresses(list(options["bind"]), reuse_port=bool(options.get("reuse_port")))
+
+
+def build_env_command(artifact: Path, env: ServingEnvironment, settings: ServeSettings, explicit: frozenset):
+    """``(python, argv, env)`` that serves ``artifact`` in ``env`` with the same explicit options."""
+    argv = [str(env.python), "-m", "builder.serve", str(artifact), "--in-build-env"]
     for option in sorted(explicit):
         value = getattr(settings, option)
-        argv += [f"--{option}"] if value is True else [f"--{option}", str(value)]
-    env = process_environment()
-    paths = [lib or str(PACKAGE_PARENT), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    return recorded, argv, env
+        flag = f"--{option.replace('_', '-')}"
+        argv += [flag] if value is True else [flag, str(value)]
+    env_vars = process_environment()
+    paths = [str(env.lib), *[p for p in env_vars.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    env_vars["PYTHONPATH"] = os.pathsep.join(paths)
+    return str(env.python), argv, env_vars
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def prepare_process(settings: ServeSettings) -> ServeSettings:

@@ -1,6 +1,6 @@
-"""Bad notebooks through the real CLI (``python -m builder build SRC -o OUT --no-install``): each fails
-with one ``ERROR:`` paragraph and a non-zero exit, and leaves nothing that could be served. Credentials
-in the build's environment never reach the artifact.
+"""Bad notebooks through the real CLI (``python -m builder build SRC -o OUT --no-install --json``): each
+fails with one ``ERROR:`` paragraph on stderr, one JSON error document on stdout and a non-zero exit, and
+leaves nothing that could be served. Credentials in the build's environment never reach the artifact.
 
 (The stage-level behaviour of each case is tested in tests/build/; this is the user's view of it.)"""
 
@@ -72,7 +72,7 @@ def _build(repo: Path, out: Path, options=(), env=None) -> subprocess.CompletedP
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NB2SERVICE_", "NOTEBOOK", "MODEL_"))}
     environ.update({"TMPDIR": str(tmp), **(env or {})})
     return subprocess.run([sys.executable, "-m", "builder", "build", str(repo), "-o", str(out), "--no-install",
-                           *options], capture_output=True, text=True, env=environ, cwd=ROOT, timeout=300)
+                           "--json", *options], capture_output=True, text=True, env=environ, cwd=ROOT, timeout=300)
 
 
 @pytest.mark.slow
@@ -92,6 +92,17 @@ def test_a_bad_notebook_fails_the_build_with_one_error_paragraph_and_leaves_noth
     assert not (out / "metadata.json").exists() and not (out / "model.joblib").exists()
     assert not list(tmp_path.glob(".out.*")), "a staging folder was left behind"
     assert not outside.exists()
+    document = json.loads(result.stdout)  # --json: the whole of stdout is one document
+    assert document["ok"] is False and document["exit_code"] == code and words in document["error"]
+    assert document["stage"] == ("run the notebook and find the model" if code == 5 else "parse notebooks")
+    assert document["stages"][-1] == {"stage": document["stage"], "seconds": document["stages"][-1]["seconds"],
+                                      "ok": False}
+    if code == 5 and case != "writes-outside-repo":
+        cell = document["cell"]
+        assert cell["notebook"] == "train.ipynb" and cell["source"] == content.cells[cell["cell"] - 1].source
+    if case == "cell-raises":
+        assert cell["cell"] == 2 and cell["exception"] == "ValueError: broken data"
+        assert "raise ValueError('broken data')" in cell["traceback"] and "ValueError" in cell["traceback"]
 
 
 SECRETS = {"API_TOKEN": "tok-3f9a8c1e77d2", "DB_PASSWORD": "pw-b7e1c44f0a93", "AWS_SECRET_ACCESS_KEY": "aws-51c0de9b2f6e",

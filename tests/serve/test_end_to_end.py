@@ -171,15 +171,19 @@ def test_a_tampered_model_file_is_refused_at_start(built, tmp_path):
     assert result.returncode == 8 and "the model file is missing" in result.stderr
 
 
-def test_a_vanished_build_environment_is_named_with_the_fix(built, tmp_path):
+def test_a_vanished_build_environment_without_its_lock_is_named_with_the_fix(built, tmp_path):
+    """(With its lock, a vanished environment is recreated: tests/test_cli.py.)"""
     artifact = Path(shutil.copytree(built["churn"], tmp_path / "churn"))
     meta = _meta(artifact)
     meta["environment"]["python"] = str(tmp_path / "deleted-env" / "bin" / "python")
     meta["environment"]["path"] = str(tmp_path / "deleted-env")
     (artifact / "metadata.json").write_text(json.dumps(meta))
-    result = subprocess.run([NB2SERVICE, "serve", str(artifact)], capture_output=True, text=True, timeout=60)
+    (artifact / "requirements.lock").unlink()
+    result = subprocess.run([NB2SERVICE, "serve", str(artifact), "--port", str(_free_port())], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "NB2SERVICE_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 8
-    assert f"the build environment {tmp_path / 'deleted-env'} is gone" in result.stderr
+    assert f"the build environment {tmp_path / 'deleted-env'} is gone and {artifact / 'requirements.lock'} is " \
+           "missing" in result.stderr
     assert "rebuild with `nb2service build" in result.stderr
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from builder.config import ServeSettings, serve_settings
-from builder.errors import EnvironmentGone, UsageError
+from builder.errors import UsageError
 from builder.serve.gunicorn_app import gunicorn_options
 from builder.serve.workers import default_workers
 
@@ -87,30 +87,22 @@ def test_serving_reexecutes_in_the_build_environment_with_its_lib_on_pythonpath(
     import json
     import sys
 
+    from builder.serve.environment import serving_environment
     from builder.serve.launch import build_env_command
 
     meta = json.loads((artifacts["churn"] / "metadata.json").read_text())
-    assert build_env_command(artifacts["churn"], meta, ServeSettings(), frozenset()) is None  # already there
+    assert serving_environment(artifacts["churn"], meta, ServeSettings(), print) is None  # already there
     other = tmp_path / "venv" / "bin" / "python"
     other.parent.mkdir(parents=True)
     other.symlink_to(sys.executable)
     (tmp_path / "lib").mkdir()
     meta["environment"] = {"python": str(other), "path": str(tmp_path / "venv"), "lib": str(tmp_path / "lib")}
-    python, argv, env = build_env_command(artifacts["churn"], meta, ServeSettings(port=9), frozenset({"port"}))
-    assert python == str(other) and argv[1:3] == ["-m", "builder.serve"] and argv[-2:] == ["--port", "9"]
-    assert env["PYTHONPATH"].split(":")[0] == str(tmp_path / "lib")
-
-
-def test_a_vanished_build_environment_is_reported_with_what_to_do(artifacts, tmp_path):
-    import json
-
-    from builder.serve.launch import build_env_command
-
-    meta = json.loads((artifacts["churn"] / "metadata.json").read_text())
-    meta["environment"] = {"python": str(tmp_path / "gone/bin/python"), "path": str(tmp_path / "gone"), "lib": None}
-    with pytest.raises(EnvironmentGone, match="the build environment .*gone.* is gone") as err:
-        build_env_command(artifacts["churn"], meta, ServeSettings(), frozenset())
-    assert "nb2service build" in str(err.value)
+    env = serving_environment(artifacts["churn"], meta, ServeSettings(), print)
+    settings = ServeSettings(port=9, model_name="churn-v2")
+    python, argv, env_vars = build_env_command(artifacts["churn"], env, settings, frozenset({"port", "model_name"}))
+    assert python == str(other) and argv[1:3] == ["-m", "builder.serve"]
+    assert argv[-4:] == ["--model-name", "churn-v2", "--port", "9"]  # the options as the CLI spells them
+    assert env_vars["PYTHONPATH"].split(":")[0] == str(tmp_path / "lib")
 
 
 def test_an_empty_web_concurrency_means_the_default_and_never_reaches_gunicorn(monkeypatch, tmp_path):
