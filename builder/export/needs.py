@@ -2,10 +2,11 @@
 fresh process, as ``python -m builder.export.needs ARTIFACT``; prints a JSON list of distributions
 ``[{"name", "version", "files": [absolute paths]}]``.
 
-The process loads the artifact both ways the service may (the ONNX fast path, and the pickled
-model, which imports whatever its classes need: imbalanced-learn, xgboost...), creates the service
-and sends the artifact's examples through it, then maps every loaded module to the distribution
-whose RECORD lists its file; the test suites inside packages stay out unless loaded. The serving runtime (flask, gunicorn, prometheus-client, orjson,
+The process creates the service as the server does: the model is loaded the way it will serve (its
+verified ONNX form, which needs onnxruntime and numpy only; else the pickled model, which imports
+whatever its classes need: scikit-learn, imbalanced-learn, xgboost...), then the artifact's
+examples go through the endpoints. Every loaded module is mapped to the distribution whose RECORD
+lists its file; the test suites inside packages stay out unless loaded. The serving runtime (flask, gunicorn, prometheus-client, orjson,
 swagger-ui-bundle) and what they require are added even where this process did not import them
 (gunicorn is imported only by the real server). What nothing imported (the notebook's plotting
 libraries, the kernel, the ONNX converter) is left out.
@@ -31,24 +32,20 @@ def _canonical(name: str) -> str:
 
 
 def exercise(artifact: Path) -> None:
-    """Load ``artifact`` as the service does (both inference paths) and predict its examples."""
+    """Serve ``artifact`` as the server does (``create_app``: the model loaded the way it will serve,
+    warmed up) and send its examples through the endpoints."""
     from .. import cli  # noqa: F401 (the server starts as ``python -m builder.serve``)
-    from ..model.served import ServedModel
     from ..serve import gunicorn_app, launch  # noqa: F401
     from ..serve.app import create_app
 
     meta = json.loads((artifact / "metadata.json").read_text())
     rows = meta.get("examples") or []
-    for fast in (True, False):
-        model = ServedModel.load(artifact, fast=fast)
-        if rows:
-            model.predict_records(rows)
-    model.estimator  # noqa: B018 (the pickled model, loaded even when the fast path serves)
     client = create_app(artifact).test_client()
-    if rows:
-        client.post("/predict", json={"instances": rows})
-    client.get("/metrics")
-    client.get("/openapi.json")
+    for path, body in (("/predict", {"instances": rows}), ("/invocations", {"dataframe_records": rows})):
+        if rows:
+            client.post(path, json=body)
+    for path in ("/metrics", "/openapi.json", "/model", "/docs"):
+        client.get(path)
 
 
 def installed() -> dict[str, metadata.Distribution]:
