@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -225,5 +226,40 @@ def test_s2i_runtime_image_flow_prunes_the_app_root_in_its_own_layer(app_images,
             status, body = s2i.http(run.base + "/predict", {"instances": rows})
         assert status == 200 and len(json.loads(body)["predictions"]) == len(rows)
         TIMINGS["image size MB: serving (churn, s2i runtime flow)"] = round(image_size(name) / 1e6)
+    finally:
+        s2i.remove_image(name)
+
+
+def test_nb2service_export_gives_a_context_that_buildah_builds_into_the_same_serving_image(
+        local_build, runtime_image, chained_image, tmp_path):
+    """A model built on this machine, exported, built with plain buildah (no S2I): it serves the
+    local build's answers as uid 12345:0, laid out and started like the chained build's image."""
+    from tests.image.conftest import EXAMPLES, local_predictions
+
+    artifact = local_build(EXAMPLES / "churn")
+    context = tmp_path / "context"
+    proc = subprocess.run([sys.executable, "-m", "builder", "export", str(artifact), "-o", str(context)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "podman build -t churn" in proc.stdout
+    assert {p.name for p in context.iterdir()} == {"Containerfile", "serving-requirements.txt", "app-root"}
+    name = tag("churn-exported")
+    try:
+        result, seconds = s2i.bud(context, name, build_args={"RUNTIME_IMAGE": runtime_image})
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        TIMINGS["exported context build churn"] = seconds
+        TIMINGS["image size MB: serving (churn, nb2service export)"] = round(image_size(name) / 1e6)
+        ours, chained = pid1.image_config(name), pid1.image_config(chained_image[0])
+        for key in ("Entrypoint", "Cmd", "User", "WorkingDir", "ExposedPorts"):
+            assert ours.get(key) == chained.get(key), key
+        packages = {p.lower() for p in site_packages(name)}
+        assert {"onnxruntime", "numpy", "gunicorn"} <= packages
+        assert not {"sklearn", "matplotlib", "pip", "skl2onnx"} & packages, packages
+        rows = json.loads((artifact / "metadata.json").read_text())["examples"][:5]
+        with pid1.run_as_pid1(name, tmp_path / "run.log") as run:
+            run.wait_ready(120)
+            status, body = s2i.http(run.base + "/predict", {"instances": rows})
+        assert status == 200, body
+        assert json.loads(body)["predictions"] == local_predictions(artifact, rows)["predictions"]
     finally:
         s2i.remove_image(name)
