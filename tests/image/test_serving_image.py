@@ -68,10 +68,14 @@ def test_sigterm_to_pid1_lets_the_request_in_flight_finish_and_everything_exits_
     """The app image's own Cmd (shell form, as `s2i --as-dockerfile`, OpenShift and Tekton write it;
     exec form, as `s2i build` with a docker daemon commits it) under its Entrypoint, as PID 1."""
     image, _ = app_images("churn")
+    rows = examples(image)
     if form == "exec":
         image = pid1.with_cmd(image, ["/usr/libexec/s2i/run"], tag("churn-exec-cmd"))
-    rows = examples(image)
-    times = stop_in_flight(image, tmp_path / "run.log", rows)
+    try:
+        times = stop_in_flight(image, tmp_path / "run.log", rows)
+    finally:
+        if form == "exec":
+            s2i.remove_image(image)
     exit_after_signal = times["exited"] - times["signalled"]
     print(f"{form}-form Cmd {times['argv']}: PID 1 is {times['init']}; the in-flight request took "
           f"{times['own']:.2f} s and was answered {times['answered'] - times['signalled']:.2f} s after SIGTERM "
