@@ -56,7 +56,7 @@ RUN set -eu; export UV_CACHE_DIR=/tmp/uv-cache; \
          -r /tmp/nb2service-src/image/app-requirements.txt -c /tmp/constraints.txt \
     && /opt/nb2service/bin/python -m compileall -q /opt/nb2service/lib \
     && python3 /tmp/nb2service-src/image/share-bytecode.py /opt/nb2service /opt/app-root \
-    && rm -rf /tmp/uv-cache /tmp/constraints.txt /tmp/nb2service-src /root/.cache \
+    && rm -rf /tmp/uv-cache /tmp/uv-*.lock /tmp/constraints.txt /tmp/nb2service-src /root/.cache \
     && mkdir -p /opt/app-root/src /opt/app-root/secrets \
     && chown -R 1001:0 /opt/app-root/src /opt/app-root/secrets \
     && find /opt/app-root -type d -exec chmod g+rwx {} + \

@@ -102,8 +102,16 @@ def built_images(builder_image, tmp_path_factory):
 @pytest.fixture(scope="session")
 def local_build(tmp_path_factory):
     """``local_build(repo, env=None)``: ``nb2service build`` on the host, on a copy outside git (the
-    image's build has no git history either); returns the artifact folder."""
+    image's build has no git history either); returns the artifact folder (built once per repo and env)."""
+    made = {}
+
     def build(repo: Path, env: dict | None = None) -> Path:
+        key = (str(repo), json.dumps(env, sort_keys=True))
+        if key not in made:
+            made[key] = _build(repo, env)
+        return made[key]
+
+    def _build(repo: Path, env: dict | None) -> Path:
         work = tmp_path_factory.mktemp(f"local-{repo.name}")
         src = work / "src"
         shutil.copytree(repo, src, ignore=shutil.ignore_patterns(".nb2service", ".s2i"))

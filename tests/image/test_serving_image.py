@@ -140,9 +140,7 @@ def s2i_runtime_build(app: str, runtime: str, name: str) -> str:
     WORKDIR; its assemble-runtime runs as its ``io.openshift.s2i.assemble-runtime-user``; the container
     is committed with Cmd = the run script (exec form) and the runtime image's user and entrypoint."""
     config = pid1.image_config(runtime)
-    labels = subprocess.run(["buildah", "inspect", "--type", "image", "--format", "{{json .OCIv1.Config.Labels}}",
-                             runtime], capture_output=True, text=True, check=True).stdout
-    labels = json.loads(labels)
+    labels = config["Labels"]
     workdir = config["WorkingDir"]
     container = subprocess.run(["buildah", "from", runtime], capture_output=True, text=True, check=True).stdout.strip()
     try:
