@@ -44,7 +44,8 @@ def exercise(artifact: Path) -> None:
     for path, body in (("/predict", {"instances": rows}), ("/invocations", {"dataframe_records": rows})):
         if rows:
             client.post(path, json=body)
-    for path in ("/metrics", "/openapi.json", "/model", "/docs"):
+    for path in ("/metrics", "/openapi.json", "/model", "/docs", "/report", "/report/live.json", "/v2/models",
+                 "/v1/models", "/"):
         client.get(path)
 
 
