@@ -33,7 +33,8 @@ ENV APP_ROOT=/opt/app-root \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     UV_SYSTEM_CERTS=1 \
     UV_LINK_MODE=hardlink \
-    UV_PYTHON_DOWNLOADS=never
+    UV_PYTHON_DOWNLOADS=never \
+    ORT_DISABLE_TELEMETRY=1
 
 USER root
 # A passwd entry for the default user 1001 (group 0); OpenShift adds one for an arbitrary uid.
@@ -47,7 +48,7 @@ COPY builder/ /tmp/nb2service-src/builder/
 RUN set -eu; export UV_CACHE_DIR=/tmp/uv-cache; \
     python3 -m venv --without-pip /opt/nb2service \
     && python3 -m venv /tmp/bootstrap && /tmp/bootstrap/bin/pip install -q --no-cache-dir uv \
-    && /tmp/bootstrap/bin/uv pip install -q --python /opt/nb2service/bin/python /tmp/nb2service-src \
+    && /tmp/bootstrap/bin/uv pip install -q --python /opt/nb2service/bin/python /tmp/nb2service-src "dumb-init>=1.2.5" \
     && rm -rf /tmp/bootstrap \
     && /opt/nb2service/bin/uv venv -q --seed --python "$(command -v python3)" /opt/app-root \
     && /opt/nb2service/bin/uv pip freeze --python /opt/nb2service/bin/python | grep -v '^nb2service' > /tmp/constraints.txt \
@@ -55,14 +56,19 @@ RUN set -eu; export UV_CACHE_DIR=/tmp/uv-cache; \
          -r /tmp/nb2service-src/image/app-requirements.txt -c /tmp/constraints.txt \
     && /opt/nb2service/bin/python -m compileall -q /opt/nb2service/lib \
     && python3 /tmp/nb2service-src/image/share-bytecode.py /opt/nb2service /opt/app-root \
-    && rm -rf /tmp/uv-cache /tmp/constraints.txt /tmp/nb2service-src /root/.cache \
+    && rm -rf /tmp/uv-cache /tmp/uv-*.lock /tmp/constraints.txt /tmp/nb2service-src /root/.cache \
     && mkdir -p /opt/app-root/src /opt/app-root/secrets \
     && chown -R 1001:0 /opt/app-root/src /opt/app-root/secrets \
     && find /opt/app-root -type d -exec chmod g+rwx {} + \
     && chmod -R g+rw /opt/app-root/src /opt/app-root/secrets
 
 COPY s2i/bin/ /usr/libexec/s2i/
-RUN chmod 0755 /usr/libexec/s2i/*
+COPY image/entrypoint /usr/libexec/nb2service/entrypoint
+RUN chmod 0755 /usr/libexec/s2i/* /usr/libexec/nb2service/entrypoint
+
+# PID 1 is dumb-init (a static binary from PyPI, so it works on any base): it forwards SIGTERM to the
+# server's process group and reaps orphans; the entrypoint makes a shell-form CMD exec the server.
+ENTRYPOINT ["/opt/nb2service/bin/dumb-init", "--", "/usr/libexec/nb2service/entrypoint"]
 
 WORKDIR /opt/app-root/src
 USER 1001

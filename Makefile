@@ -75,7 +75,8 @@ IMAGE ?= localhost/nb2service:latest
 # Empty: the Dockerfile's default (a public Python 3.11 image); tests use a local debootstrap image.
 BASE_IMAGE ?=
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
-.PHONY: image base-image test-image
+RUNTIME_IMAGE ?= localhost/nb2service-runtime:latest
+.PHONY: image runtime-image base-image test-image
 
 image:
 	@if command -v buildah >/dev/null; then \
@@ -84,6 +85,11 @@ image:
 	elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
 		docker build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) . ; \
 	else echo "ERROR: neither buildah nor a running docker found; install buildah" >&2; exit 1; fi
+
+# The slim serving (runtime) image: docs/s2i.md "A slim serving image".
+runtime-image:
+	buildah bud --isolation chroot -f image/Containerfile.runtime $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+		$(if $(wildcard $(CA_BUNDLE)),-v $(CA_BUNDLE):$(CA_BUNDLE):ro) -t $(RUNTIME_IMAGE) .
 
 base-image:
 	image/make-base-image.sh localhost/nb2service-base

@@ -145,5 +145,22 @@ def report(artifact, out):
     click.echo(f"---> wrote {write_offline(artifact, out)}")
 
 
+@main.command()
+@click.argument("artifact", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
+              help="Folder to write the build context to (new or empty).")
+@click.option("--runtime-image", default="nb2service-runtime", show_default=True,
+              help="The nb2service runtime image the Containerfile builds FROM (build arg RUNTIME_IMAGE).")
+@reports_errors
+def export(artifact, out, runtime_image):
+    """Write a container build context (Containerfile + ARTIFACT) for a slim serving image."""
+    from .export.context import export as write_context
+
+    summary = write_context(artifact, out, runtime_image=runtime_image)
+    click.echo(f"---> wrote {summary['context']}: Containerfile, the model, {len(summary['requirements'])} "
+               "distributions serving needs (serving-requirements.txt)")
+    click.echo(f"---> build it: podman build -t {summary['name']} {summary['context']}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -197,9 +197,18 @@ def credential_values(environ: dict | None = None) -> dict[str, str]:
             if CREDENTIAL_NAME.search(name) and len(value) >= MIN_SECRET_LENGTH}
 
 
+#: Set in every process nb2service starts (kernel, installer, verifier, server) and in the server
+#: itself: onnxruntime's telemetry off. On Linux its collector (onnxruntime >= 1.2x) starts a thread
+#: when onnxruntime is imported and keeps a device id and an event queue under
+#: ``~/.cache/Microsoft/DeveloperTools/.onnxruntime``; in a forked gunicorn worker that thread does not
+#: exist, and the collector's shutdown waits 30 s for it at exit (every stop took 30 s).
+QUIET_ENVIRONMENT = {"ORT_DISABLE_TELEMETRY": "1"}
+
+
 def process_environment() -> dict[str, str]:
-    """A copy of this process's environment, for starting child processes (kernel, installer)."""
-    return dict(os.environ)
+    """A copy of this process's environment, for starting child processes (kernel, installer), with
+    ``QUIET_ENVIRONMENT`` set."""
+    return {**os.environ, **QUIET_ENVIRONMENT}
 
 
 # ---- serving -------------------------------------------------------------------------------------

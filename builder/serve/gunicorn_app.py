@@ -11,6 +11,7 @@ import gc
 import logging
 import os
 import shlex
+import sys
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -68,6 +69,21 @@ def command_args(text: str | None) -> dict:
     return {k: v for k, v in vars(parsed).items() if v is not None and k != "args"}
 
 
+def leave_at_once(server, worker) -> None:
+    """gunicorn's worker_exit hook: a worker that finished cleanly (it drained its request) leaves with
+    ``os._exit(0)`` once its output is flushed, skipping the interpreter's teardown of every module
+    (0.3-1 s for scikit-learn, pandas and scipy; more on a busy machine) while a stopping pod waits.
+    Nothing a worker holds needs that teardown: its metrics file is a shared mmap, marked dead by the
+    master (``child_exit``); the only exit handler, the metrics folder's removal, is the master's.
+    A worker leaving with an error code (boot or load failure) exits the normal way, with that code."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, SystemExit) and exc.code in (0, None):
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
 class ServiceApplication(BaseApplication):
     def __init__(self, app, options: dict, metrics_dir: str, ready_message: str = ""):
         self.application = app
@@ -95,6 +111,7 @@ class ServiceApplication(BaseApplication):
                 log.info("%s", message)
 
             self.cfg.set("when_ready", when_ready)
+        self.cfg.set("worker_exit", leave_at_once)
 
     def load(self):
         return self.application

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..config import ServeSettings, process_environment
+from ..config import QUIET_ENVIRONMENT, ServeSettings, process_environment
 from ..model.artifact import locate_artifact, read_metadata
 from .environment import ServingEnvironment, serving_environment
 from .port import check_addresses
@@ -70,10 +70,11 @@ def _stderr(message: str) -> None:
 def prepare_process(settings: ServeSettings) -> ServeSettings:
     """Set the variables that must be set before numpy and prometheus_client are imported.
 
-    One BLAS/OpenMP thread per worker (unless set by the user), and ``PROMETHEUS_MULTIPROC_DIR``:
+    One BLAS/OpenMP thread per worker (unless set by the user), onnxruntime's telemetry off (its thread,
+    started at import in the master, made every worker wait 30 s at exit), and ``PROMETHEUS_MULTIPROC_DIR``:
     the user's folder, emptied, or a fresh temporary one removed at exit. (This writes the
     environment; reading it stays in ``builder.config``.)"""
-    for name, value in settings.thread_environment().items():
+    for name, value in {**settings.thread_environment(), **QUIET_ENVIRONMENT}.items():
         os.environ[name] = value
     # builder.config has read it into ``settings.workers``; gunicorn reads it again at import and
     # crashes on an empty value (a template parameter left blank), so it goes.

@@ -10,6 +10,7 @@ at the end, except that base image. Build times go to the terminal summary and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from tests.image import s2i
@@ -27,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "notebooks"
 BASE_IMAGE = os.environ.get("NB2SERVICE_BASE_IMAGE", "localhost/nb2service-base")
 RUN_ID = uuid.uuid4().hex[:8]
+SECRET_NAME = "AWS_SECRET_ACCESS_KEY"
+SECRET = "nb2s3cr3t/wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
 TIMINGS: dict[str, float] = {}
 
 
@@ -98,8 +102,16 @@ def built_images(builder_image, tmp_path_factory):
 @pytest.fixture(scope="session")
 def local_build(tmp_path_factory):
     """``local_build(repo, env=None)``: ``nb2service build`` on the host, on a copy outside git (the
-    image's build has no git history either); returns the artifact folder."""
+    image's build has no git history either); returns the artifact folder (built once per repo and env)."""
+    made = {}
+
     def build(repo: Path, env: dict | None = None) -> Path:
+        key = (str(repo), json.dumps(env, sort_keys=True))
+        if key not in made:
+            made[key] = _build(repo, env)
+        return made[key]
+
+    def _build(repo: Path, env: dict | None) -> Path:
         work = tmp_path_factory.mktemp(f"local-{repo.name}")
         src = work / "src"
         shutil.copytree(repo, src, ignore=shutil.ignore_patterns(".nb2service", ".s2i"))
@@ -124,3 +136,57 @@ def local_predictions(artifact: Path, rows: list) -> dict:
     proc = subprocess.run([meta["environment"]["python"], "-c", code, str(artifact), json.dumps(rows)],
                           capture_output=True, text=True, env=env, check=True)
     return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def iris_with_s2i_features(tmp_path_factory) -> Path:
+    """iris-numpy plus what S2I users bring: .s2i/environment, a .s2i/bin/assemble calling ours, and a
+    first cell that needs a build secret (it checks a hash, so the value never enters the notebook)."""
+    repo = tmp_path_factory.mktemp("iris-s2i") / "iris-numpy"
+    shutil.copytree(EXAMPLES / "iris-numpy", repo)
+    (repo / ".s2i" / "bin").mkdir(parents=True)
+    (repo / ".s2i" / "environment").write_text("# kept in the image: no secrets here\nMODEL_VARIABLE=clf\n")
+    assemble = repo / ".s2i" / "bin" / "assemble"
+    assemble.write_text("#!/bin/bash\nset -euo pipefail\necho '---> custom assemble: before'\n"
+                        "/usr/libexec/s2i/assemble\necho '---> custom assemble: after'\n")
+    assemble.chmod(0o755)
+    path = next(repo.glob("*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    digest = hashlib.sha256(SECRET.encode()).hexdigest()
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        f"import hashlib, os\nassert hashlib.sha256(os.environ['{SECRET_NAME}'].encode()).hexdigest() == '{digest}'"))
+    nbformat.write(nb, path)
+    return repo
+
+
+@pytest.fixture(scope="session")
+def secrets_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("secrets")
+    (folder / SECRET_NAME).write_text(SECRET + "\n")
+    folder.chmod(0o755)  # readable by the build's uid, as a Kubernetes secret volume is
+    (folder / SECRET_NAME).chmod(0o644)
+    return folder
+
+
+EXAMPLE_BUILDS = {
+    # name: (repo, Containerfile user for assemble, with the secret mounted)
+    "churn": (None, "1001", False),
+    "iris-numpy": ("iris_with_s2i_features", "1001", True),
+    "diabetes-regression": (None, "100001", False),  # assemble as an arbitrary uid in group 0
+    "text-classifier": (None, "1001", False),
+}
+
+
+@pytest.fixture(scope="session")
+def app_images(request, built_images, secrets_dir):
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            fixture, user, secret = EXAMPLE_BUILDS[name]
+            repo = request.getfixturevalue(fixture) if fixture else EXAMPLES / name
+            volumes = [f"{secrets_dir}:/opt/app-root/secrets:ro"] if secret else []
+            cache[name] = built_images(repo, name, volumes=volumes, user=user)[:2]
+        return cache[name]
+
+    return get

@@ -175,3 +175,23 @@ def stop(proc: subprocess.Popen, grace: float = 30) -> None:
 
 def remove_image(tag: str) -> None:
     subprocess.run(["buildah", "rmi", "-f", tag], capture_output=True)
+
+
+def read(image: str, path: str) -> str:
+    """The text of ``path`` in ``image``."""
+    container = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        return subprocess.run(["buildah", "run", "--isolation", "chroot", container, "--", "cat", path],
+                              capture_output=True, text=True, check=True).stdout
+    finally:
+        subprocess.run(["buildah", "rm", container], capture_output=True)
+
+
+def listing(image: str, pattern: str) -> set[str]:
+    """The names ``ls PATTERN`` prints in ``image``."""
+    container = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        return set(subprocess.run(["buildah", "run", "--isolation", "chroot", container, "--", "/bin/sh", "-c",
+                                   f"ls {pattern}"], capture_output=True, text=True, check=True).stdout.split())
+    finally:
+        subprocess.run(["buildah", "rm", container], capture_output=True)

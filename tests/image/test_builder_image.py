@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import subprocess
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from tests.image import s2i
-from tests.image.conftest import EXAMPLES, TIMINGS, local_predictions
+from tests.image.conftest import EXAMPLE_BUILDS, EXAMPLES, SECRET, SECRET_NAME, TIMINGS, local_predictions
 
-SECRET_NAME = "AWS_SECRET_ACCESS_KEY"
-SECRET = "nb2s3cr3t/wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
 
 SHOULD_FAIL = {
     "fail-cell-raises": ["sales_model.ipynb, cell 4 failed: KeyError: 'revenue'", "traceback:"],
@@ -76,60 +70,6 @@ def test_usage_says_how_to_build_and_call_the_service(builder_image):
 
 
 # ---- example repos: build, run as an arbitrary uid, predict like the local build ----------------
-
-@pytest.fixture(scope="session")
-def iris_with_s2i_features(tmp_path_factory) -> Path:
-    """iris-numpy plus what S2I users bring: .s2i/environment, a .s2i/bin/assemble calling ours, and a
-    first cell that needs a build secret (it checks a hash, so the value never enters the notebook)."""
-    repo = tmp_path_factory.mktemp("iris-s2i") / "iris-numpy"
-    shutil.copytree(EXAMPLES / "iris-numpy", repo)
-    (repo / ".s2i" / "bin").mkdir(parents=True)
-    (repo / ".s2i" / "environment").write_text("# kept in the image: no secrets here\nMODEL_VARIABLE=clf\n")
-    assemble = repo / ".s2i" / "bin" / "assemble"
-    assemble.write_text("#!/bin/bash\nset -euo pipefail\necho '---> custom assemble: before'\n"
-                        "/usr/libexec/s2i/assemble\necho '---> custom assemble: after'\n")
-    assemble.chmod(0o755)
-    path = next(repo.glob("*.ipynb"))
-    nb = nbformat.read(path, as_version=4)
-    digest = hashlib.sha256(SECRET.encode()).hexdigest()
-    nb.cells.insert(0, nbformat.v4.new_code_cell(
-        f"import hashlib, os\nassert hashlib.sha256(os.environ['{SECRET_NAME}'].encode()).hexdigest() == '{digest}'"))
-    nbformat.write(nb, path)
-    return repo
-
-
-@pytest.fixture(scope="session")
-def secrets_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("secrets")
-    (folder / SECRET_NAME).write_text(SECRET + "\n")
-    folder.chmod(0o755)  # readable by the build's uid, as a Kubernetes secret volume is
-    (folder / SECRET_NAME).chmod(0o644)
-    return folder
-
-
-EXAMPLE_BUILDS = {
-    # name: (repo, Containerfile user for assemble, with the secret mounted)
-    "churn": (None, "1001", False),
-    "iris-numpy": ("iris_with_s2i_features", "1001", True),
-    "diabetes-regression": (None, "100001", False),  # assemble as an arbitrary uid in group 0
-    "text-classifier": (None, "1001", False),
-}
-
-
-@pytest.fixture(scope="session")
-def app_images(request, built_images, secrets_dir):
-    cache = {}
-
-    def get(name: str):
-        if name not in cache:
-            fixture, user, secret = EXAMPLE_BUILDS[name]
-            repo = request.getfixturevalue(fixture) if fixture else EXAMPLES / name
-            volumes = [f"{secrets_dir}:/opt/app-root/secrets:ro"] if secret else []
-            cache[name] = built_images(repo, name, volumes=volumes, user=user)[:2]
-        return cache[name]
-
-    return get
-
 
 def probabilities_as_rows(answer: dict) -> list | None:
     probs = answer.get("probabilities")

@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -292,3 +295,60 @@ def test_sigterm_stops_gracefully_and_removes_the_metrics_folder(built, tmp_path
     assert server.stop() == 0  # SIGTERM reached gunicorn's master (serve exec'd into it)
     assert "Handling signal: term" in server.log.read_text() and "Shutting down: Master" in server.log.read_text()
     assert not any(folder.exists() for folder in created)
+
+
+def _inference_path(server: Server) -> str:
+    return requests.get(server.url + "/model").json()["inference"]["path"]
+
+
+def _threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_sigterm_to_an_idle_server_stops_it_within_two_seconds(built, tmp_path, name):
+    server = Server(built[name], tmp_path / "server.log", workers=2)
+    server.wait_ready()
+    path = _inference_path(server)
+    threads = _threads(server.proc.pid)  # gunicorn's master after the model was loaded (before the fork)
+    signalled = time.monotonic()
+    code = server.stop()
+    seconds = time.monotonic() - signalled
+    print(f"{name} ({path}): idle stop {seconds:.2f} s; the master had {threads} thread(s)")
+    assert code == 0 and seconds < 2, (path, seconds, server.log.read_text()[-2000:])
+    assert threads == 1  # nothing (onnxruntime's telemetry, a thread pool) left a thread behind the fork
+    log = server.log.read_text()
+    assert "telemetry" not in log.lower() and "Traceback" not in log
+
+
+def test_sigterm_lets_a_request_in_flight_on_the_onnx_path_finish_then_stops_within_a_second(built, tmp_path):
+    """The request is held in flight by its client (half the body sent, the rest 1.5 s after the
+    signal): the worker answers it in full, then everything exits 0 less than 1 s later."""
+    artifact = built["churn"]
+    server = Server(artifact, tmp_path / "server.log", workers=2)
+    server.wait_ready()
+    assert _inference_path(server) == "onnx"
+    rows = _meta(artifact)["examples"]
+    body = json.dumps({"instances": rows}).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body[:len(body) // 2])
+        time.sleep(0.3)  # the worker is reading the body
+        server.proc.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        time.sleep(1.5)
+        assert server.proc.poll() is None, "the server exited with a request in flight"
+        conn.sendall(body[len(body) // 2:])
+        response = b""
+        while chunk := conn.recv(65536):
+            response += chunk
+    answered = time.monotonic()
+    code = server.proc.wait(timeout=30)
+    exited = time.monotonic()
+    server.output.close()
+    head, _, payload = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), response[:500]
+    assert json.loads(payload)["predictions"] == in_build_env(artifact, rows)
+    print(f"in flight (onnx): answered {answered - signalled:.2f} s after SIGTERM, exited {exited - answered:.2f} s "
+          "after the answer")
+    assert code == 0 and exited - answered < 1, server.log.read_text()[-2000:]

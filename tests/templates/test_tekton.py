@@ -184,3 +184,22 @@ def test_the_example_run_starts_the_pipeline_with_its_required_params_on_the_chu
 def test_the_default_builder_image_is_the_in_cluster_builder(file):
     [default] = [p["default"] for p in doc(file)["spec"]["params"] if p["name"] == "BUILDER_IMAGE"]
     assert default.endswith("/openshift/nb2service:latest")
+
+
+def test_with_a_runtime_image_the_task_chains_the_app_image_as_image_containerfile_serving_does():
+    import subprocess
+
+    _, build = doc("task-s2i-nb2service.yaml")["spec"]["steps"]
+    block = re.search(r"^\s*\{\n.*?^\s*\} > /gen-source/serving/Containerfile$", build["script"],
+                      re.DOTALL | re.MULTILINE).group(0).replace("/gen-source/serving/Containerfile", "/dev/stdout")
+    written = subprocess.run(["bash", "-c", f"app=APP; RUNTIME_IMAGE=RUNTIME\n{block}"], capture_output=True,
+                             text=True, check=True).stdout
+    reference = (ROOT / "image" / "Containerfile.serving").read_text()
+    reference = reference.replace("${APP_IMAGE}", "APP").replace("${RUNTIME_IMAGE}", "RUNTIME")
+
+    def instructions(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines()
+                if line.strip() and not line.lstrip().startswith(("#", "ARG"))]
+    assert instructions(written) == instructions(reference)
+    assert "RUNTIME_IMAGE" in task_interface(doc("task-s2i-nb2service.yaml"))["params"]
+    assert "RUNTIME_IMAGE" in {p["name"] for p in doc("pipeline.yaml")["spec"]["params"]}
