@@ -44,6 +44,7 @@ from ..modelcard.stage import write_report
 from .gate import evaluation_lines, gate_lines, run_gate
 from .package import Checker, _build_env_vars, publish, staging_dir, write_artifact
 from .parse import parse_notebook
+from .releases import ReleaseHistory
 from .resolve import AsOf, choose_as_of, notebook_commit_date, parse_as_of
 
 
@@ -94,7 +95,8 @@ def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Report
         raise UsageError(f"-o {out}: the artifact would replace the source repo", hint="choose an empty folder")
     requested = parse_as_of(settings.as_of)
     lines = the_plan.dependencies.lines()
-    as_of = choose_as_of(requested, repo, [r.path for r in the_plan.runs], lines)
+    as_of = choose_as_of(requested, repo, [r.path for r in the_plan.runs], lines,
+                         ReleaseHistory(settings.index, settings.cache_dir))
     try:
         return _build_once(the_plan, out, settings, as_of, reporter, retried=None)
     except NotebookExecutionError as failure:

@@ -5,9 +5,11 @@ A notebook written in early 2023 ran with the pandas and scikit-learn of early 2
 releases have removed or changed what it calls. So when the repo does not pin every dependency,
 nb2service resolves them as of a date (uv's ``--exclude-newer``):
 
-- ``--as-of DATE|latest`` (env ``NB2SERVICE_AS_OF``) when given;
+- ``--as-of DATE|latest`` (env ``NB2SERVICE_AS_OF``, also read from ``.s2i/environment``) when given;
 - else, when every requirement is pinned exactly, no date is needed (latest of nothing);
-- else the date of the last git commit that touched the notebook(s);
+- else the date of the last git commit that touched the notebook(s), pulled into the window of dates
+  the notebook's own evidence allows (``evidence.py``: its Python, versions in its outputs, pins);
+- else, without git (S2I), a typical lag after that window's earliest date (``Window.plausible``);
 - else today's releases.
 
 Compiled packages (numpy, scipy, pandas, scikit-learn...) are taken as wheels only; when no stack
@@ -32,7 +34,9 @@ from packaging.utils import canonicalize_name
 
 from ..config import IndexSettings, process_environment
 from ..errors import DependencyError, UsageError
+from .evidence import gather, s2i_environment, window
 from .history import last_change
+from .releases import ReleaseHistory
 
 #: Packages with compiled code whose old releases would be built from source without wheels, and
 #: whose versions decide whether old notebook code runs: always pinned from the dated resolution.
@@ -55,6 +59,7 @@ UNSATISFIABLE = re.compile(r"you require ([A-Za-z0-9._-]+)([<>=!~][^\s,]*)", re.
 class AsOf:
     date: dt.date | None
     reason: str
+    evidence: dict | None = None  # evidence.Window.to_json(): the clues and the window they allow
 
 
 @dataclass
@@ -68,13 +73,15 @@ class Resolution:
 
     def to_json(self) -> dict:
         return {"as_of": self.as_of.date.isoformat() if self.as_of.date else "latest",
-                "as_of_reason": self.as_of.reason, "moved_forward_from": self.moved_forward_from,
+                "as_of_reason": self.as_of.reason, "evidence": self.as_of.evidence,
+                "moved_forward_from": self.moved_forward_from,
                 "installed": self.lines, "changes": self.changes}
 
     @classmethod
     def from_json(cls, data: dict) -> "Resolution":
         date = None if data["as_of"] == "latest" else dt.date.fromisoformat(data["as_of"])
-        return cls(data["installed"], AsOf(date, data["as_of_reason"]), data["changes"], data["moved_forward_from"])
+        return cls(data["installed"], AsOf(date, data["as_of_reason"], data.get("evidence")), data["changes"],
+                   data["moved_forward_from"])
 
 
 def parse_as_of(text: str | None) -> dt.date | str | None:
@@ -88,18 +95,38 @@ def parse_as_of(text: str | None) -> dt.date | str | None:
                          hint="e.g. --as-of 2023-01-15 or NB2SERVICE_AS_OF=latest") from None
 
 
-def choose_as_of(setting: dt.date | str | None, repo: Path, notebooks: list[Path], lines: list[str]) -> AsOf:
+def choose_as_of(setting: dt.date | str | None, repo: Path, notebooks: list[Path], lines: list[str],
+                 history: ReleaseHistory | None = None, today: dt.date | None = None) -> AsOf:
+    """The date to resolve as of, and why (see the module's docstring for the order)."""
+    from_file = s2i_environment(repo).get("NB2SERVICE_AS_OF")
+    origin = "--as-of / NB2SERVICE_AS_OF"
+    if setting is None and from_file:
+        setting, origin = parse_as_of(from_file), "NB2SERVICE_AS_OF in .s2i/environment"
+    elif from_file and str(setting) == from_file:
+        origin = "NB2SERVICE_AS_OF (.s2i/environment)"
     if setting == "latest":
-        return AsOf(None, "--as-of latest: today's releases")
+        return AsOf(None, f"{origin} latest: today's releases")
     if isinstance(setting, dt.date):
-        return AsOf(setting, "--as-of / NB2SERVICE_AS_OF")
+        return AsOf(setting, origin)
     if lines and all(_exactly_pinned(line) for line in lines):
         return AsOf(None, "every dependency is pinned exactly")
+    today = today or dt.date.today()
+    found = window(gather(repo, notebooks, lines, history or ReleaseHistory()))
+    evidence = found.to_json()
     committed = notebook_commit_date(repo, notebooks)
     if committed is not None:
         date, sha, name = committed
-        return AsOf(date, f"the last git commit that touched {name} ({sha[:10]}, {date.isoformat()})")
-    return AsOf(None, "no git history for the notebook and no --as-of: today's releases")
+        reason = f"the last git commit that touched {name} ({sha[:10]}, {date.isoformat()})"
+        inside = found.clamp(date)
+        if inside != date:
+            reason += f", pulled into the dates the notebook's own evidence allows: {found.describe()}"
+        return AsOf(inside, reason, evidence)
+    plausible = found.plausible(today)
+    if plausible is not None:
+        return AsOf(plausible, f"no git history; dated from the notebook's own evidence: {found.describe()}",
+                    evidence)
+    return AsOf(None, "no git history and nothing in the notebook dates it (no --as-of): today's releases",
+                evidence)
 
 
 def notebook_commit_date(repo: Path, notebooks: list[Path]) -> tuple[dt.date, str, str] | None:
