@@ -71,6 +71,11 @@ class NotebookExecutionError(NB2ServiceError):
 
     def details(self) -> dict:
         return {"cell": self.cell} if self.cell else {}
+    #: The library to move back when it is drift (``sklearn``), and the exception as the kernel said it.
+    library: str | None = None
+    ename: str = ""
+    evalue: str = ""
+    trace: str = ""
 
 
 class ModelNotFound(NB2ServiceError):

@@ -96,8 +96,8 @@ def resolution_lines(deps: dict) -> list[str]:
     lines += [f"changed {c['requirement']} -> {c['now']}: {c['why']}" for c in res.get("changes", [])]
     lines += [f"note {n['name']}: {n['reason']}" for n in deps.get("notes", []) if "malformed" in n["reason"]
               or "renamed" in n["reason"]]
-    if deps.get("retried"):
-        lines.append(f"retried after {deps['retried']['first_failure']} ({deps['retried']['drift']})")
+    lines += [f"repair {i}: {r['requirement']} after {r['after']} ({r['reason']})"
+              for i, r in enumerate(deps.get("repairs") or [], 1)]
     return lines
 
 

@@ -22,9 +22,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +35,7 @@ from ..errors import NotebookExecutionError, UsageError
 from ..model.artifact import IN_REPO
 from ..report import Reporter, block, dependency_lines, describe_input, own_command, resolution_lines
 from .choose import choose_notebooks
-from .environment import RUNTIME_REQUIREMENTS, prepare_environment
+from .environment import RUNTIME_REQUIREMENTS, find_uv, installed_distributions, prepare_environment
 from .execute import NotebookRun, run_notebooks
 from ..kernel.harvest import EVALUATION_FILE, FAST_PATH_FILE
 from ..kernel.replay import CHECK_FILE as FEATURES_CHECK_FILE
@@ -44,8 +44,9 @@ from ..modelcard.stage import write_report
 from .gate import evaluation_lines, gate_lines, run_gate
 from .package import Checker, _build_env_vars, publish, staging_dir, write_artifact
 from .parse import parse_notebook
+from .repair import MAX_REPAIRS, NameProbe, add_module, apply, move_back
 from .releases import ReleaseHistory
-from .resolve import AsOf, choose_as_of, notebook_commit_date, parse_as_of
+from .resolve import AsOf, choose_as_of, parse_as_of
 
 
 @dataclass
@@ -84,9 +85,10 @@ def plan(src: Path, settings: BuildSettings, reporter: Reporter) -> Plan:
 def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Reporter) -> dict:
     """Build ``src`` into a verified artifact at ``out``; return the metadata written.
 
-    When a cell fails in a way library drift explains and the versions were not given explicitly,
-    the environment is rebuilt as of the notebook's date (or a year before the date already used)
-    and the notebooks run again, once.
+    When a cell fails for want of a module the code never names, or from library drift, the
+    requirement lines are repaired (``repair.py``: install the module; move only the drifting
+    library back) and the notebooks run again: at most ``MAX_REPAIRS`` times, each logged and
+    recorded, stopping early when a repair does not change the error.
     """
     the_plan = plan(src, settings, reporter)
     repo = the_plan.repo
@@ -95,53 +97,77 @@ def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Report
         raise UsageError(f"-o {out}: the artifact would replace the source repo", hint="choose an empty folder")
     requested = parse_as_of(settings.as_of)
     lines = the_plan.dependencies.lines()
-    as_of = choose_as_of(requested, repo, [r.path for r in the_plan.runs], lines,
-                         ReleaseHistory(settings.index, settings.cache_dir))
-    try:
-        return _build_once(the_plan, out, settings, as_of, reporter, retried=None)
-    except NotebookExecutionError as failure:
-        older = _retry_as_of(failure, as_of, requested, settings, the_plan)
-        if older is None:
-            raise
-        reporter.log(f"WARNING: {failure.headline}\n    this looks like library drift ({failure.drift}); "
-                     f"rebuilding the environment as of {older.date} and running again, once")
-        fresh = Plan(repo, [NotebookRun(r.path, parse_notebook(r.path, repo)) for r in the_plan.runs],
-                     the_plan.dependencies)
-        return _build_once(fresh, out, settings, older, reporter,
-                           retried={"first_failure": failure.headline, "drift": failure.drift,
-                                    "first_as_of": as_of.date.isoformat() if as_of.date else "latest"})
+    history = ReleaseHistory(settings.index, settings.cache_dir)
+    as_of = choose_as_of(requested, repo, [r.path for r in the_plan.runs], lines, history)
+    repairs: list[dict] = []
+    tried: set[str] = set()
+    previous = None
+    while True:
+        try:
+            return _build_once(the_plan, lines, out, settings, as_of, reporter, repairs)
+        except NotebookExecutionError as failure:
+            if previous is not None and _same_error(previous, failure):
+                raise _unchanged(failure, repairs) from None
+            repair = _next_repair(failure, lines, as_of, settings, history, tried) \
+                if len(repairs) < MAX_REPAIRS else None
+            if repair is None:
+                if repairs:
+                    failure.message += "\n  repairs tried: " + "; ".join(r["reason"] for r in repairs)
+                raise
+            previous = failure
+            tried.add(repair.distribution)
+            repairs.append({**repair.to_json(), "after": failure.headline})
+            reporter.log(f"WARNING: {failure.headline}\n    repair {len(repairs)}/{MAX_REPAIRS}: {repair.reason}; "
+                         f"running again with {repair.line}")
+            lines = apply(lines, repair)
+            the_plan = Plan(repo, [NotebookRun(r.path, parse_notebook(r.path, repo)) for r in the_plan.runs],
+                            the_plan.dependencies)
 
 
-def _retry_as_of(failure: NotebookExecutionError, as_of: AsOf, requested, settings: BuildSettings,
-                 the_plan: Plan) -> AsOf | None:
-    if not failure.drift or requested is not None or not settings.install:
+def _next_repair(failure: NotebookExecutionError, lines: list[str], as_of: AsOf, settings: BuildSettings,
+                 history: ReleaseHistory, tried: set[str]):
+    if not settings.install:
         return None
-    if as_of.date is not None:
-        older = as_of.date - dt.timedelta(days=365)
-        return AsOf(older, f"a retry one year before {as_of.date.isoformat()}: {failure.drift}")
-    committed = notebook_commit_date(the_plan.repo, [r.path for r in the_plan.runs])
-    if committed is None:
-        return None
-    return AsOf(committed[0], f"a retry as of the notebook's last commit ({committed[0].isoformat()}): {failure.drift}")
+    repair = add_module(failure, lines, tried)
+    if repair is not None or not failure.drift:
+        return repair
+    uv = find_uv()
+    prober = NameProbe(uv, sys.executable, settings.index, settings.cache_dir) if uv else None
+    return move_back(failure, getattr(failure, "installed", {}), as_of.date, history, prober, tried)
 
 
-def _build_once(the_plan: Plan, out: Path, settings: BuildSettings, as_of: AsOf, reporter: Reporter,
-                retried: dict | None) -> dict:
+def _same_error(before: NotebookExecutionError, after: NotebookExecutionError) -> bool:
+    return (before.ename, before.evalue.split(" (")[0], before.headline.split(":")[0]) == \
+        (after.ename, after.evalue.split(" (")[0], after.headline.split(":")[0])
+
+
+def _unchanged(failure: NotebookExecutionError, repairs: list[dict]) -> NotebookExecutionError:
+    failure.message += (f"\n  the last repair ({repairs[-1]['reason']}) did not change this error, so the build "
+                        "stops here; repairs tried: " + "; ".join(r["requirement"] for r in repairs))
+    return failure
+
+
+def _build_once(the_plan: Plan, lines: list[str], out: Path, settings: BuildSettings, as_of: AsOf,
+                reporter: Reporter, repairs: list[dict]) -> dict:
     repo, runs = the_plan.repo, the_plan.runs
     with reporter.stage("prepare the environment"):
         reporter.log(f"    versions as of {as_of.date or 'today'}: {as_of.reason}")
-        env = prepare_environment(the_plan.dependencies.lines(), settings, as_of, log=reporter.log)
+        env = prepare_environment(lines, settings, as_of, log=reporter.log)
         reporter.log(f"    {'reused' if env.reused else 'made'} {env.root or env.python}")
     staging = staging_dir(out)
     work = Path(tempfile.mkdtemp(prefix="nb2service-build-"))
     try:
         with Checker(env) as checker:  # its imports overlap the notebook's run
             with reporter.stage("run the notebook and find the model"):
-                result = run_notebooks(runs, repo, env, settings, staging, work, log=reporter.log)
+                try:
+                    result = run_notebooks(runs, repo, env, settings, staging, work, log=reporter.log)
+                except NotebookExecutionError as failure:
+                    failure.installed = installed_distributions(env) if settings.install else {}
+                    raise
                 reporter.log(f"    model: {result.harvest['model']['variable']} ({result.harvest['model']['reason']})")
             with reporter.stage("write and verify the artifact"):
                 dependencies = {**the_plan.dependencies.to_json(), "resolution": env.resolution_json(),
-                                "retried": retried}
+                                "repairs": repairs, "retried": repairs[0] if repairs else None}
                 meta = write_artifact(staging, repo, result, env, dependencies, model_name(runs[0].path))
                 verdict = checker.check(staging, result.expected_path, result.expected_path.parent / FAST_PATH_FILE,
                                         meta, result.expected_path.parent / FEATURES_CHECK_FILE,

@@ -37,6 +37,7 @@ RUNTIME_REQUIREMENTS = (
     "prometheus-client>=0.20",
     "orjson>=3.9",
     "swagger-ui-bundle>=1.1",
+    "nbformat>=5.1",  # what Jupyter gives a notebook: plotly's fig.show() needs it
 )
 #: The ONNX fast path (``builder.fastpath``), also in every build environment; any version, since
 #: the build checks the compiled model against scikit-learn's answers. When they cannot be installed
@@ -49,7 +50,7 @@ FAST_PATH_REQUIREMENTS = (
 
 MARKER = "nb2service-env.json"
 #: Bumped whenever the way versions are chosen changes, so cached environments are made again.
-RESOLVER_VERSION = 4
+RESOLVER_VERSION = 5
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../builder
 
 

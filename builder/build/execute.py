@@ -26,7 +26,7 @@ from nbclient.util import run_sync
 
 from .. import __version__, errors
 from ..config import BuildSettings, process_environment
-from .drift import drift_suspect
+from .drift import drift_suspect, execution_order_hint, failing_library
 from .environment import BuildEnvironment
 
 SKIP_TAGS = {"skip", "nb2service-skip"}
@@ -139,9 +139,11 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
     rel = run.path.relative_to(repo)
     client.nb = run.notebook
     started = time.monotonic()
+    saved = {i: c.get("execution_count") for i, c in enumerate(run.notebook.cells) if c.cell_type == "code"}
     for index, cell in enumerate(run.notebook.cells):
         if cell.cell_type != "code":
             continue
+        where = cell_name(rel, index, saved.get(index), counted=any(c is not None for c in saved.values()))
         if SKIP_TAGS & set(cell.get("metadata", {}).get("tags", [])):
             run.cells_skipped += 1
             continue
@@ -149,19 +151,19 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
             client.execute_cell(cell, index)
         except CellTimeoutError:
             raise _at_cell(errors.NotebookExecutionError(
-                f"{rel}, cell {index + 1}: did not finish within {settings.cell_timeout} s\n{_first_lines(cell)}",
+                f"{where}: did not finish within {settings.cell_timeout} s\n{_first_lines(cell)}",
                 hint="raise the limit with --timeout SECONDS or NB2SERVICE_CELL_TIMEOUT, or tag the cell 'skip'",
             ), rel, index, cell) from None
         except DeadKernelError as exc:
             raise _at_cell(errors.NotebookExecutionError(
-                f"{rel}, cell {index + 1}: the kernel died ({exc}); out of memory, or the cell ended the process\n"
+                f"{where}: the kernel died ({exc}); out of memory, or the cell ended the process\n"
                 f"{_first_lines(cell)}"
             ), rel, index, cell) from None
         except CellExecutionError as exc:
-            raise _cell_failure(rel, index, cell, exc) from None
+            raise _cell_failure(rel, index, where, cell, exc, list(saved.values())) from None
         if index in client.overflowing:
             raise _at_cell(errors.NotebookExecutionError(
-                f"{rel}, cell {index + 1}: printed more than {settings.max_output_mb} MB of output; the build stops "
+                f"{where}: printed more than {settings.max_output_mb} MB of output; the build stops "
                 f"so the artifact and the build's memory stay bounded\n{_first_lines(cell)}",
                 hint="print less (df.head() rather than df), or raise NB2SERVICE_MAX_OUTPUT_MB"), rel, index, cell)
         run.cells_run += 1
@@ -169,7 +171,17 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
     log(f"    {rel}: {run.cells_run} cells run, {run.cells_skipped} skipped, {run.seconds:.1f} s")
 
 
-def _cell_failure(rel: Path, index: int, cell, exc: CellExecutionError) -> errors.NotebookExecutionError:
+def cell_name(rel: Path, index: int, count: int | None, counted: bool = True) -> str:
+    """A cell named both ways: its position, and the ``In [N]`` the saved notebook shows (when the
+    saved notebook has execution counts at all)."""
+    if not counted:
+        return f"{rel}, cell {index + 1}"
+    shown = f"In [{count}]" if count is not None else "never run"
+    return f"{rel}, cell {index + 1} ({shown} in the saved notebook)"
+
+
+def _cell_failure(rel: Path, index: int, where: str, cell, exc: CellExecutionError,
+                  saved_counts: list) -> errors.NotebookExecutionError:
     error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
     if error is not None:
         trace = ANSI.sub("", "\n".join(error.get("traceback", [])))
@@ -178,10 +190,14 @@ def _cell_failure(rel: Path, index: int, cell, exc: CellExecutionError) -> error
         trace = ANSI.sub("", str(exc))
         ename, evalue = exc.ename, exc.evalue
     shown = "\n".join("    " + line for line in trace.strip().splitlines()[-60:])
+    drift = drift_suspect(ename, evalue, trace)
+    hint = None if drift else execution_order_hint(saved_counts)
     failure = errors.NotebookExecutionError(
-        f"{rel}, cell {index + 1} failed: {ename}: {evalue}\n{_first_lines(cell)}\n  traceback:\n{shown}")
-    failure.drift = drift_suspect(ename, evalue, trace)
-    failure.headline = f"{rel}, cell {index + 1}: {ename}: {evalue}"
+        f"{where} failed: {ename}: {evalue}\n{_first_lines(cell)}\n  traceback:\n{shown}", hint=hint)
+    failure.drift = drift
+    failure.ename, failure.evalue, failure.trace = ename, evalue, trace
+    failure.library = failing_library(ename, evalue, trace) if drift else None
+    failure.headline = f"{where}: {ename}: {evalue}"
     return _at_cell(failure, rel, index, cell, exception=f"{ename}: {evalue}", traceback=trace.strip())
 
 

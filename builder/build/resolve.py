@@ -45,9 +45,12 @@ STACK = frozenset({
     "catboost", "imbalanced-learn", "joblib", "threadpoolctl", "pyarrow", "contourpy", "kiwisolver", "pillow",
     # the kernel: old matplotlib imports IPython internals that later IPython releases removed
     "ipykernel", "ipython", "matplotlib-inline",
+    # libraries of 2020 import pkg_resources, which today's setuptools no longer has
+    "setuptools",
 })
-#: Resolved with the notebook's own requirements, so its version fits the notebook's date.
+#: Resolved with the notebook's own requirements, so their versions fit the notebook's date.
 KERNEL = "ipykernel"
+DATED = (KERNEL, "setuptools")
 MAX_REPAIRS = 8
 NO_VERSION = re.compile(r"(?:no version of|no versions of|there is no version of)\s+([A-Za-z0-9._-]+)\s*([<>=!~][^\s,]*)?",
                         re.IGNORECASE)
@@ -143,7 +146,7 @@ def resolve(lines: list[str], as_of: AsOf, uv: str, python: str, index: IndexSet
     moved_from = None
     today = dt.date.today()
     for _ in range(200):
-        ok, output = _compile([*current, KERNEL], date, uv, python, index)
+        ok, output = _compile([*current, *DATED], date, uv, python, index)
         if ok:
             # As of a date, the stack is pinned; for today's releases the (repaired) lines go to the
             # installer as they are, so versions already installed that satisfy them are kept
@@ -164,7 +167,7 @@ def resolve(lines: list[str], as_of: AsOf, uv: str, python: str, index: IndexSet
             continue
         if date is not None and date < today and moved_from is None:
             moved_from = date.isoformat()
-            date = _first_resolvable_date([*current, KERNEL], date, today, uv, python, index)
+            date = _first_resolvable_date([*current, *DATED], date, today, uv, python, index)
             continue
         tail = "\n    ".join(output.strip().splitlines()[-20:])
         raise DependencyError(f"the notebook's dependencies cannot be resolved:\n    {tail}",

@@ -6,7 +6,8 @@ import subprocess
 import pytest
 
 from builder.build import build
-from builder.build.drift import drift_suspect
+from builder.build.drift import drift_suspect, execution_order_hint, failing_library
+from builder.build.execute import cell_name
 from builder.config import build_settings
 from builder.report import Reporter
 from tests.conftest import notebook
@@ -30,15 +31,53 @@ def test_failures_that_drift_explains_are_recognised(ename, evalue, trace, expec
     assert drift_suspect(ename, evalue, trace).startswith(expected)
 
 
+COLUMN_LOOKUP = (f"{CELL_FRAME}\nFile /env/lib/python3.11/site-packages/pandas/core/frame.py:3761, in "
+                 "DataFrame.__getitem__(self, key)\nFile /env/lib/python3.11/site-packages/pandas/core/indexes/"
+                 "base.py:3655, in Index.get_loc(self, key)\n-> 3655     raise KeyError(key) from err")
+OLD_IPYTHON_LOOKUP = ("<ipython-input-3-5f1c> in <module>\n----> 1 df['revenue']\n"
+                      "/usr/local/lib/python3.7/dist-packages/pandas/core/frame.py in __getitem__(self, key)\n"
+                      "/usr/local/lib/python3.7/dist-packages/pandas/core/indexes/base.py in get_loc(self, key)")
+READ_CSV = (f"{CELL_FRAME}\nFile /env/lib/python3.11/site-packages/pandas/io/common.py:873, in get_handle\n"
+            "--> 873 handle = open(handle, ioargs.mode)")
+STYLE = (f"{CELL_FRAME}\nFile /env/lib/python3.11/site-packages/matplotlib/style/core.py:137, in use(style)\n"
+         "--> 137 raise IOError(")
+
+
+def test_where_the_exception_was_raised_decides_not_its_type():
+    # a renamed matplotlib style is drift; a data file that is not in the repo is the notebook's own problem
+    assert drift_suspect("OSError", "'seaborn' is not a valid package style", STYLE) == "OSError raised inside matplotlib"
+    assert drift_suspect("FileNotFoundError", "[Errno 2] No such file or directory: 'data.csv'", READ_CSV) is None
+    assert failing_library("ImportError", "cannot import name 'plot_roc_curve' from 'sklearn.metrics' (/x)",
+                           CELL_FRAME) == "sklearn"
+    assert failing_library("AttributeError", "'DataFrame' object has no attribute 'append'",
+                           f"{CELL_FRAME}\n{PANDAS_FRAME}") == "pandas"
+
+
 @pytest.mark.parametrize("ename, evalue, trace", [
     ("ZeroDivisionError", "division by zero", CELL_FRAME),
     ("KeyError", "'revenue'", CELL_FRAME),
+    ("KeyError", "'revenue'", COLUMN_LOOKUP),
+    ("KeyError", "'revenue'", OLD_IPYTHON_LOOKUP),
     ("NameError", "name 'df' is not defined", CELL_FRAME),
     ("ModuleNotFoundError", "No module named 'mylocalhelpers'", CELL_FRAME),
     ("ValueError", "bad input", f"{CELL_FRAME}\nFile /repo/helpers.py:3, in compute"),
-], ids=["arithmetic", "missing-column", "hidden-state", "own-module", "own-code"])
+], ids=["arithmetic", "missing-key", "missing-column", "missing-column-ipython7", "hidden-state", "own-module",
+        "own-code"])
 def test_failures_in_the_notebooks_own_code_are_not_drift(ename, evalue, trace):
     assert drift_suspect(ename, evalue, trace) is None
+
+
+def test_saved_execution_counts_explain_a_notebook_that_only_worked_out_of_order():
+    assert "out of order (In [7] comes before In [3])" in execution_order_hint([1, 2, 7, 3, 4, 5, 6])
+    assert "no longer in the notebook (In [3], In [4]:" in execution_order_hint([1, 2, 5, 6])
+    assert execution_order_hint([1, 2, 3, 4]) is None and execution_order_hint([None, None]) is None
+    assert "2 code cell(s) were never run" in execution_order_hint([1, 2, None, None])
+
+
+def test_a_cell_is_named_by_position_and_by_its_saved_in_number():
+    from pathlib import Path
+    assert cell_name(Path("nb.ipynb"), 90, 48) == "nb.ipynb, cell 91 (In [48] in the saved notebook)"
+    assert cell_name(Path("nb.ipynb"), 2, None) == "nb.ipynb, cell 3 (never run in the saved notebook)"
 
 
 @pytest.mark.slow

@@ -1,0 +1,88 @@
+"""Repairs after a failed cell: install a module the code never names; move only the drifting library back."""
+
+import datetime as dt
+
+import pytest
+from packaging.version import Version
+
+from builder.build.drift import drift_suspect, failing_library
+from builder.build.releases import Release, ReleaseHistory
+from builder.build.repair import Repair, add_module, apply, missing_module, move_back
+from builder.errors import NotebookExecutionError
+
+D = dt.date.fromisoformat
+SKLEARN = [Release(Version(v), D(day), ">=3.8") for v, day in [
+    ("1.0.2", "2021-12-25"), ("1.1.3", "2022-10-25"), ("1.2.2", "2023-03-08"), ("1.3.2", "2023-10-23"),
+    ("1.4.2", "2024-04-09"), ("1.5.2", "2024-09-11")]]
+CELL = "Cell In[2], line 1"
+
+
+def failure(ename, evalue, trace=CELL):
+    err = NotebookExecutionError(f"nb.ipynb, cell 2 failed: {ename}: {evalue}")
+    err.ename, err.evalue, err.trace = ename, evalue, trace
+    err.drift = drift_suspect(ename, evalue, trace)
+    err.library = failing_library(ename, evalue, trace) if err.drift else None
+    err.headline = f"nb.ipynb, cell 2: {ename}: {evalue}"
+    return err
+
+
+@pytest.mark.parametrize("ename, evalue, dist", [
+    ("ModuleNotFoundError", "No module named 'matplotlib'", "matplotlib"),  # %matplotlib inline, never imported
+    ("ImportError", "Missing optional dependency 'tabulate'.  Use pip or conda to install tabulate.", "tabulate"),
+    ("ImportError", "Missing optional dependency 'openpyxl'.  Use pip or conda to install openpyxl.", "openpyxl"),
+    ("ImportError", "Missing optional dependency 'Jinja2'. DataFrame.style requires jinja2.", "jinja2"),
+    ("ImportError", "Unable to find a usable engine; tried using: 'pyarrow', 'fastparquet'.", "pyarrow"),
+    ("NameError", "name 'pkg_resources' is not defined", "setuptools"),
+    ("ModuleNotFoundError", "No module named 'pkg_resources'", "setuptools"),
+    ("ValueError", "Mime type rendering requires nbformat>=4.2.0 but it is not installed", "nbformat"),
+], ids=["magic", "tabulate", "read_excel", "style", "to_parquet", "pkg_resources-name", "pkg_resources", "nbformat"])
+def test_a_module_the_code_never_names_is_installed_once(ename, evalue, dist):
+    assert missing_module(ename, evalue) == dist
+    repair = add_module(failure(ename, evalue), ["pandas"], tried=set())
+    assert repair.distribution == dist and "installing it" in repair.reason
+    assert add_module(failure(ename, evalue), ["pandas"], tried={dist}) is None  # once per module
+
+
+def test_modules_that_map_to_nothing_or_are_already_there_are_not_repairs():
+    assert missing_module("ModuleNotFoundError", "No module named 'my_helpers_xyz'") is None
+    assert add_module(failure("ModuleNotFoundError", "No module named 'matplotlib'"), ["matplotlib>=3"], set()) is None
+    assert missing_module("KeyError", "'revenue'") is None
+
+
+class FakeProbe:
+    def __init__(self, has):
+        self.has, self.asked = has, []
+
+    def newest_with(self, dist, older, module, name):
+        for release in sorted(older, key=lambda r: r.version, reverse=True):
+            self.asked.append(str(release.version))
+            if self.has(release.version):
+                return release.version
+        return None
+
+
+def test_a_removed_name_moves_only_its_library_to_the_newest_release_that_has_it():
+    err = failure("ImportError", "cannot import name 'plot_roc_curve' from 'sklearn.metrics' (/env/x.py)")
+    probe = FakeProbe(lambda v: v < Version("1.2"))
+    repair = move_back(err, {"scikit-learn": "1.5.2", "pandas": "2.2.3"}, D("2024-10-01"),
+                       ReleaseHistory(known={"scikit-learn": SKLEARN}), probe, tried=set())
+    assert repair.line == "scikit-learn==1.1.3"
+    assert "no longer has sklearn.metrics.plot_roc_curve" in repair.reason
+    assert apply(["pandas", "scikit-learn>=1.0"], repair) == ["pandas", "scikit-learn==1.1.3"]
+
+
+def test_other_drift_moves_the_library_to_its_release_of_a_year_before():
+    trace = f"{CELL}\nFile /env/lib/python3.11/site-packages/sklearn/utils/_param_validation.py:95, in validate"
+    err = failure("InvalidParameterError", "The 'max_features' parameter of RandomForestRegressor must be ... "
+                  "Got 'auto' instead.", trace)
+    repair = move_back(err, {"scikit-learn": "1.5.2"}, D("2024-10-01"), ReleaseHistory(known={"scikit-learn": SKLEARN}),
+                       None, tried=set())
+    assert repair == Repair("scikit-learn", "scikit-learn==1.2.2", repair.reason) and "a year before" in repair.reason
+    assert move_back(err, {"scikit-learn": "1.5.2"}, None, ReleaseHistory(known={"scikit-learn": SKLEARN}), None,
+                     tried={"scikit-learn"}) is None
+
+
+def test_the_notebooks_own_errors_get_no_repair():
+    own = failure("KeyError", "'revenue'")
+    assert own.drift is None and add_module(own, [], set()) is None
+    assert move_back(own, {"pandas": "2.2.3"}, None, ReleaseHistory(known={}), None, set()) is None
