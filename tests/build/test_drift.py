@@ -81,7 +81,7 @@ def test_a_cell_is_named_by_position_and_by_its_saved_in_number():
 
 
 @pytest.mark.slow
-def test_a_drift_failure_is_retried_once_with_older_libraries(make_repo, tmp_path):
+def test_a_removed_name_moves_only_its_library_back(make_repo, tmp_path):
     """Committed mid-2023 but written against scikit-learn 1.1: plot_confusion_matrix was removed in 1.2."""
     repo = make_repo({"train.ipynb": notebook(
         "import numpy as np\nfrom sklearn.linear_model import LogisticRegression\n"
@@ -96,7 +96,28 @@ def test_a_drift_failure_is_retried_once_with_older_libraries(make_repo, tmp_pat
     subprocess.run([*git, "commit", "-qm", "train"], check=True, env=stamp)
     log = io.StringIO()
     meta = build(repo, tmp_path / "out", build_settings(), Reporter(stream=log))
-    retried = meta["dependencies"]["retried"]
-    assert "plot_confusion_matrix" in retried["first_failure"] and retried["first_as_of"] == "2023-06-15"
-    assert meta["libraries"]["scikit-learn"].startswith("1.1.")
-    assert "this looks like library drift" in log.getvalue()
+    [repair] = meta["dependencies"]["repairs"]
+    assert "plot_confusion_matrix" in repair["after"] and repair["requirement"] == "scikit-learn==1.1.3"
+    assert meta["libraries"]["scikit-learn"] == "1.1.3"
+    assert meta["dependencies"]["resolution"]["as_of"] == "2023-06-15"  # the rest stays as of the date
+    assert "repair 1/3" in log.getvalue()
+
+
+@pytest.mark.slow
+def test_without_git_the_notebook_dates_itself_and_a_magics_module_is_installed(make_repo, tmp_path):
+    """No .git (as in S2I): Python 3.10.9 in the notebook's metadata dates it; %matplotlib inline needs
+    matplotlib although the code never imports it."""
+    nb = notebook("%matplotlib inline\nimport numpy as np\nfrom sklearn.linear_model import LogisticRegression",
+                  "X_train = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.8, 0.3]])\n"
+                  "model = LogisticRegression().fit(X_train, [0, 1, 0, 1])")
+    nb.metadata["language_info"] = {"name": "python", "version": "3.10.9"}
+    repo = make_repo({"train.ipynb": nb})
+    log = io.StringIO()
+    meta = build(repo, tmp_path / "out", build_settings(), Reporter(stream=log))
+    resolution = meta["dependencies"]["resolution"]
+    assert resolution["as_of"] == "2023-03-06" and "Python 3.10.9 (metadata.language_info.version)" in \
+        resolution["as_of_reason"]
+    assert resolution["evidence"]["clues"][0]["earliest"] == "2022-12-06"
+    [repair] = meta["dependencies"]["repairs"]
+    assert repair["distribution"] == "matplotlib" and "No module named 'matplotlib'" in repair["after"]
+    assert meta["libraries"]["scikit-learn"] == "1.2.1"
