@@ -1,8 +1,8 @@
 """What the repo's git history says: the commit being built, and when each notebook last changed.
 
 The ``git`` command is used when it is installed; otherwise dulwich (pure Python) reads ``.git``
-directly, so the S2I builder image needs no git (and its 180 MB of dependencies). S2I keeps
-``.git`` in ``/tmp/src``.
+directly, so the S2I builder image needs no git (and its 180 MB of dependencies). S2I usually
+gives the build no ``.git`` at all; ``evidence.py`` dates the notebook then.
 """
 
 from __future__ import annotations
