@@ -6,11 +6,15 @@ the repository root's files are ignored, with a note), else the repository root;
 
 Order, which decides between two files naming the same distribution (repo2docker's order):
 environment.yml > Pipfile.lock (else Pipfile) > requirements.txt > pyproject.toml, then the
-notebooks' own requirements.txt files.
+notebooks' own requirements.txt files. A folder without ``requirements.txt`` but with per-Python
+files (``requirements_py3.8.txt``, ``requirements-py311.txt``) uses the one for the build's Python,
+else the one for the notebook's recorded Python.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -31,19 +35,35 @@ SOURCES: tuple[tuple[tuple[str, ...], Reader], ...] = (
     (("pyproject.toml",), read_pyproject),
 )
 BINDER_DIRS = ("binder", ".binder")
+PER_PYTHON = re.compile(r"requirements[_-]py(?:thon)?(\d)\.?(\d+)\.txt", re.IGNORECASE)
 
 
-def read_declared(repo: Path, notebook_dirs: Iterable[Path]) -> Found:
+def per_python_requirements(folder: Path, pythons: Iterable[str]) -> Path | None:
+    """``requirements_pyX.Y.txt`` for the first of ``pythons`` ("3.11") that has one."""
+    found = {}
+    for path in sorted(folder.glob("requirements*py*.txt")):
+        match = PER_PYTHON.fullmatch(path.name)
+        if match:
+            found.setdefault(f"{match.group(1)}.{match.group(2)}", path)
+    return next((found[p] for p in pythons if p in found), None)
+
+
+def read_declared(repo: Path, notebook_dirs: Iterable[Path], notebook_pythons: Iterable[str] = ()) -> Found:
     """Every declared requirement, in the order above, with notes."""
     found = Found()
+    pythons = [f"{sys.version_info[0]}.{sys.version_info[1]}", *notebook_pythons]
     config = config_dir(repo)
     if config != repo:
         for path in _dependency_files(repo):
             found.note(path.name, display(path, repo), f"ignored: {display(config, repo)}/ takes "
                                                         "precedence over the repository root (as in repo2docker)")
     files = _dependency_files(config)
+    if not any(p.name == "requirements.txt" for p in files):
+        versioned = per_python_requirements(config, pythons)
+        if versioned is not None:
+            files.insert(next((i for i, p in enumerate(files) if p.name == "pyproject.toml"), len(files)), versioned)
     for path in files:
-        reader = next(read for names, read in SOURCES if path.name in names)
+        reader = next((read for names, read in SOURCES if path.name in names), read_requirements_file)
         found.add(reader(path, repo))
     done = {repo.resolve(), config.resolve()}  # a notebook in the root has no folder of its own
     for folder in notebook_dirs:

@@ -33,7 +33,9 @@ def plan_dependencies(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookN
     repo = Path(repo).resolve()
     notebooks = [((path if path.is_absolute() else repo / path).resolve(), nb) for path, nb in notebooks]
     folders = list(dict.fromkeys(path.parent for path, _ in notebooks))
-    declared = read_declared(repo, folders)
+    pythons = [".".join(str(nb.metadata.get("language_info", {}).get("version", "")).split(".")[:2])
+               for _, nb in notebooks]
+    declared = read_declared(repo, folders, [p for p in pythons if p])
     magic = Found()
     for path, nb in notebooks:
         magic.add(scan_pip_lines(nb, path, repo, display(path, repo)))

@@ -61,3 +61,25 @@ def test_every_kind_of_declared_file_is_read_in_repo2docker_order(write, plan):
 def test_a_repository_without_declared_files_relies_on_the_notebook(plan):
     result = plan("import pandas")
     assert [(r.line, r.kind) for r in result.requirements] == [("pandas", "import")]
+
+
+def test_a_per_python_requirements_file_for_the_builds_python_is_used(write, plan):
+    import sys
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    write(f"requirements_py{here}.txt", "pandas==2.1.4\n")
+    write("requirements_py2.7.txt", "pandas==0.24.2\n")
+    result = plan("x = 1")
+    assert result.lines() == ["pandas==2.1.4"]
+    assert result.requirements[0].source == f"requirements_py{here}.txt:1"
+
+
+def test_the_notebooks_recorded_python_picks_the_file_when_the_builds_has_none(write, repo):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from builder.deps import plan_dependencies
+    write("requirements-py3.8.txt", "pandas==1.3.5\n")
+    write("requirements-py2.7.txt", "pandas==0.24.2\n")
+    nb = new_notebook(cells=[new_code_cell("x = 1")], metadata={"language_info": {"name": "python", "version": "3.8.10"}})
+    assert plan_dependencies(repo, [(repo / "nb.ipynb", nb)]).lines() == ["pandas==1.3.5"]
+    write("requirements.txt", "pandas\n")  # a plain requirements.txt wins
+    assert plan_dependencies(repo, [(repo / "nb.ipynb", nb)]).lines() == ["pandas"]
