@@ -44,7 +44,7 @@ from ..modelcard.stage import write_report
 from .gate import evaluation_lines, gate_lines, run_gate
 from .package import Checker, _build_env_vars, publish, staging_dir, write_artifact
 from .parse import parse_notebook
-from .repair import MAX_REPAIRS, NameProbe, add_module, apply, move_back
+from .repair import MAX_REPAIRS, NameProbe, add_module, apply, binary_mismatch, move_back
 from .releases import ReleaseHistory
 from .resolve import AsOf, choose_as_of, parse_as_of
 
@@ -128,12 +128,13 @@ def _next_repair(failure: NotebookExecutionError, lines: list[str], as_of: AsOf,
                  history: ReleaseHistory, tried: set[str]):
     if not settings.install:
         return None
-    repair = add_module(failure, lines, tried)
+    installed = getattr(failure, "installed", {})
+    repair = add_module(failure, lines, tried) or binary_mismatch(failure, installed, history, tried)
     if repair is not None or not failure.drift:
         return repair
     uv = find_uv()
     prober = NameProbe(uv, sys.executable, settings.index, settings.cache_dir) if uv else None
-    return move_back(failure, getattr(failure, "installed", {}), as_of.date, history, prober, tried)
+    return move_back(failure, installed, as_of.date, history, prober, tried)
 
 
 def _same_error(before: NotebookExecutionError, after: NotebookExecutionError) -> bool:

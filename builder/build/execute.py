@@ -8,10 +8,12 @@ folder), as nachlass does. Cells tagged ``skip`` are not run. A failing cell rai
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,11 +25,12 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
+from packaging.utils import canonicalize_name
 
 from .. import __version__, errors
 from ..config import BuildSettings, process_environment
 from .drift import drift_suspect, execution_order_hint, failing_library
-from .environment import BuildEnvironment
+from .environment import BuildEnvironment, installed_distributions
 
 SKIP_TAGS = {"skip", "nb2service-skip"}
 MODEL_SUFFIXES = {".joblib", ".jbl", ".pkl", ".pickle", ".sav", ".model"}
@@ -87,7 +90,8 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
     client.max_output_bytes = settings.max_output_mb * 1024 * 1024
     kernel_log = open(work / "kernel.log", "wb")
     try:
-        with client.setup_kernel(cleanup_kc=True, cwd=str(cwd), env=_kernel_env(save_file, env),
+        with client.setup_kernel(cleanup_kc=True, cwd=str(cwd), env={**_kernel_env(save_file, env),
+                                                                      **install_constraints(env, work)},
                                  stderr=kernel_log, stdout=kernel_log):
             stage_files = _run_all(client, runs, repo, settings, work, save_path, kernel_lib, staging, log)
     finally:
@@ -160,7 +164,8 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
                 f"{_first_lines(cell)}"
             ), rel, index, cell) from None
         except CellExecutionError as exc:
-            raise _cell_failure(rel, index, where, cell, exc, list(saved.values())) from None
+            raise _cell_failure(rel, index, where, cell, exc, list(saved.values()),
+                                run.notebook.metadata.get("language_info", {}).get("version")) from None
         if index in client.overflowing:
             raise _at_cell(errors.NotebookExecutionError(
                 f"{where}: printed more than {settings.max_output_mb} MB of output; the build stops "
@@ -169,6 +174,21 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
         run.cells_run += 1
     run.seconds = time.monotonic() - started
     log(f"    {rel}: {run.cells_run} cells run, {run.cells_skipped} skipped, {run.seconds:.1f} s")
+
+
+def newer_python_hint(ename: str, recorded: str | None) -> str | None:
+    """For a SyntaxError: the notebook was written for a newer Python than the build's."""
+    if ename not in ("SyntaxError", "IndentationError") or not recorded:
+        return None
+    try:
+        wanted = tuple(int(part) for part in str(recorded).split(".")[:2])
+    except ValueError:
+        return None
+    if wanted <= sys.version_info[:2]:
+        return None
+    return (f"written for Python {wanted[0]}.{wanted[1]} (metadata.language_info.version {recorded}); this build runs "
+            f"Python {sys.version_info[0]}.{sys.version_info[1]}, which cannot parse it: build with a Python "
+            f"{wanted[0]}.{wanted[1]} builder image")
 
 
 def cell_name(rel: Path, index: int, count: int | None, counted: bool = True) -> str:
@@ -180,8 +200,8 @@ def cell_name(rel: Path, index: int, count: int | None, counted: bool = True) ->
     return f"{rel}, cell {index + 1} ({shown} in the saved notebook)"
 
 
-def _cell_failure(rel: Path, index: int, where: str, cell, exc: CellExecutionError,
-                  saved_counts: list) -> errors.NotebookExecutionError:
+def _cell_failure(rel: Path, index: int, where: str, cell, exc: CellExecutionError, saved_counts: list,
+                  recorded_python: str | None = None) -> errors.NotebookExecutionError:
     error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
     if error is not None:
         trace = ANSI.sub("", "\n".join(error.get("traceback", [])))
@@ -191,7 +211,7 @@ def _cell_failure(rel: Path, index: int, where: str, cell, exc: CellExecutionErr
         ename, evalue = exc.ename, exc.evalue
     shown = "\n".join("    " + line for line in trace.strip().splitlines()[-60:])
     drift = drift_suspect(ename, evalue, trace)
-    hint = None if drift else execution_order_hint(saved_counts)
+    hint = newer_python_hint(ename, recorded_python) or (None if drift else execution_order_hint(saved_counts))
     failure = errors.NotebookExecutionError(
         f"{where} failed: {ename}: {evalue}\n{_first_lines(cell)}\n  traceback:\n{shown}", hint=hint)
     failure.drift = drift
@@ -258,6 +278,25 @@ def _kernel_env(save_file: str, env: BuildEnvironment) -> dict:
         variables["VIRTUAL_ENV"] = str(env.root)
     variables.update({"MPLBACKEND": "Agg", "S2I_PIPELINE_STAGE_SAVE_FILE": save_file, "PYTHONUNBUFFERED": "1",
                       "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    return variables
+
+
+def install_constraints(env: BuildEnvironment, work: Path) -> dict:
+    """Variables that make the notebook's own ``!pip install`` / ``!uv pip install`` lines keep the
+    build's scientific stack (a wheel built for numpy 2 cannot come into a numpy 1 stack) and, for
+    uv, the build's date."""
+    if env.root is None:
+        return {}
+    from .resolve import STACK  # the packages whose versions and binaries must stay together
+
+    installed = installed_distributions(env)
+    pins = [f"{name}=={version}" for name, version in installed.items() if canonicalize_name(name) in STACK]
+    path = work / "constraints.txt"
+    path.write_text("\n".join(pins) + "\n")
+    variables = {"PIP_CONSTRAINT": str(path), "UV_CONSTRAINT": str(path)}
+    as_of = env.resolution.as_of.date if env.resolution else None
+    if as_of is not None:
+        variables["UV_EXCLUDE_NEWER"] = (as_of + dt.timedelta(days=1)).isoformat()
     return variables
 
 

@@ -31,7 +31,7 @@ from packaging.version import Version
 
 from ..config import IndexSettings, process_environment
 from ..deps.mapping import resolve as distribution_of
-from .drift import CANNOT_IMPORT
+from .drift import CANNOT_IMPORT, raised_in
 from .releases import ReleaseHistory
 
 MAX_REPAIRS = 3
@@ -40,6 +40,10 @@ OPTIONAL = re.compile(r"Missing optional dependency '([^']+)'")
 PARQUET = re.compile(r"Unable to find a usable engine; tried using: 'pyarrow'")
 PKG_RESOURCES = re.compile(r"name 'pkg_resources' is not defined")
 NBFORMAT = re.compile(r"requires nbformat")
+NUMPY_1_EXTENSION = re.compile(r"_ARRAY_API not found|compiled using NumPy 1\.x cannot be run in|"
+                               r"numpy\.core\.multiarray failed to import")
+SIZE_CHANGED = re.compile(r"numpy\.(?:dtype|ndarray) size changed")
+NUMPY_2 = dt.date(2024, 6, 16)  # numpy 2.0.0
 MODULE_ATTRIBUTE = re.compile(r"module '([A-Za-z0-9_.]+)' has no attribute '([A-Za-z0-9_]+)'")
 #: Distributions whose module name the mapping does not know.
 EXTRA = {"pkg_resources": "setuptools"}
@@ -84,6 +88,31 @@ def add_module(failure, lines: list[str], tried: set[str]) -> Repair | None:
         return None
     return Repair(dist, dist, f"{failure.ename}: {failure.evalue[:120]}: {dist} is not among the notebook's "
                               "imports (a magic or a library's optional dependency); installing it")
+
+
+def binary_mismatch(failure, installed: dict[str, str], history: ReleaseHistory, tried: set[str]) -> Repair | None:
+    """An extension built for another numpy: numpy moves below 2 when it is 2 (the extension was
+    built for numpy 1), else the extension moves to its last release before numpy 2."""
+    text = f"{failure.evalue}\n{failure.trace}"
+    if not (NUMPY_1_EXTENSION.search(text) or SIZE_CHANGED.search(text)):
+        return None
+    versions = {canonicalize_name(k): v for k, v in installed.items()}
+    numpy = versions.get("numpy")
+    if numpy and Version(numpy).major >= 2 and "numpy" not in tried:
+        return Repair("numpy", "numpy<2", f"{failure.ename}: {failure.evalue[:100]}: a compiled library was built for "
+                                          f"numpy 1 and numpy {numpy} is installed; moving numpy below 2")
+    library = raised_in(failure.trace)
+    dist = distribution_of(library).distribution if library and library != "numpy" else None
+    if not dist or dist in tried or dist not in versions:
+        return None
+    before = [r for r in history.releases(dist) if r.date < NUMPY_2 and r.version < Version(versions[dist])]
+    if not before:
+        return None
+    target = max(before, key=lambda r: r.version)
+    return Repair(dist, f"{dist}=={target.version}", f"{failure.ename}: {failure.evalue[:100]}: {dist} "
+                                                     f"{versions[dist]} was built for numpy 2 and numpy {numpy} is "
+                                                     f"installed; moving {dist} to {target.version}, its last "
+                                                     "release before numpy 2")
 
 
 def move_back(failure, installed: dict[str, str], as_of: dt.date | None, history: ReleaseHistory,

@@ -106,8 +106,11 @@ def test_a_removed_name_moves_only_its_library_back(make_repo, tmp_path):
 @pytest.mark.slow
 def test_without_git_the_notebook_dates_itself_and_a_magics_module_is_installed(make_repo, tmp_path):
     """No .git (as in S2I): Python 3.10.9 in the notebook's metadata dates it; %matplotlib inline needs
-    matplotlib although the code never imports it."""
+    matplotlib although the code never imports it; !pip lines would install under the same date and stack."""
     nb = notebook("%matplotlib inline\nimport numpy as np\nfrom sklearn.linear_model import LogisticRegression",
+                  # the notebook's own !pip lines keep the build's stack and date
+                  "import os\nassert 'numpy==' in open(os.environ['PIP_CONSTRAINT']).read()\n"
+                  "assert os.environ['UV_EXCLUDE_NEWER'] == '2023-03-07'",
                   "X_train = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.8, 0.3]])\n"
                   "model = LogisticRegression().fit(X_train, [0, 1, 0, 1])")
     nb.metadata["language_info"] = {"name": "python", "version": "3.10.9"}

@@ -7,7 +7,7 @@ from packaging.version import Version
 
 from builder.build.drift import drift_suspect, failing_library
 from builder.build.releases import Release, ReleaseHistory
-from builder.build.repair import Repair, add_module, apply, missing_module, move_back
+from builder.build.repair import Repair, add_module, apply, binary_mismatch, missing_module, move_back
 from builder.errors import NotebookExecutionError
 
 D = dt.date.fromisoformat
@@ -86,3 +86,31 @@ def test_the_notebooks_own_errors_get_no_repair():
     own = failure("KeyError", "'revenue'")
     assert own.drift is None and add_module(own, [], set()) is None
     assert move_back(own, {"pandas": "2.2.3"}, None, ReleaseHistory(known={}), None, set()) is None
+
+
+def test_an_extension_built_for_numpy_1_moves_numpy_below_2():
+    err = failure("ImportError", "numpy.core.multiarray failed to import",
+                  f"{CELL}\nFile /env/lib/python3.11/site-packages/pandas/__init__.py:22\n"
+                  "A module that was compiled using NumPy 1.x cannot be run in NumPy 2.0.0")
+    repair = binary_mismatch(err, {"numpy": "2.0.0", "pandas": "1.5.3"}, ReleaseHistory(known={}), set())
+    assert repair.line == "numpy<2" and "built for numpy 1" in repair.reason
+
+
+def test_an_extension_built_for_numpy_2_moves_to_its_last_release_before_numpy_2():
+    trace = (f"{CELL}\nFile /env/lib/python3.11/site-packages/catboost/__init__.py:1\n"
+             "File /env/lib/python3.11/site-packages/catboost/core.py:45")
+    err = failure("ValueError", "numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C "
+                  "header, got 88 from PyObject", trace)
+    catboost = [Release(Version(v), D(day), None) for v, day in [("1.2.5", "2024-04-22"), ("1.2.7", "2024-09-08")]]
+    repair = binary_mismatch(err, {"numpy": "1.26.4", "catboost": "1.2.7"}, ReleaseHistory(known={"catboost": catboost}),
+                             set())
+    assert repair.line == "catboost==1.2.5" and "last release before numpy 2" in repair.reason
+
+
+def test_a_syntax_error_from_a_newer_python_says_which_python_the_notebook_was_written_for():
+    import sys
+
+    from builder.build.execute import newer_python_hint
+    newer = f"{sys.version_info[0]}.{sys.version_info[1] + 1}.2"
+    assert newer_python_hint("SyntaxError", newer).startswith(f"written for Python {newer[:-2]}")
+    assert newer_python_hint("SyntaxError", "3.8.10") is None and newer_python_hint("KeyError", newer) is None
