@@ -44,7 +44,7 @@ from ..modelcard.stage import write_report
 from .gate import evaluation_lines, gate_lines, run_gate
 from .package import Checker, _build_env_vars, publish, staging_dir, write_artifact
 from .parse import parse_notebook
-from .repair import MAX_REPAIRS, NameProbe, add_module, apply, binary_mismatch, move_back
+from .repair import MAX_REPAIRS, NameProbe, add_module, apply, binary_mismatch, move_back, patch_forward
 from .releases import ReleaseHistory
 from .resolve import AsOf, choose_as_of, parse_as_of
 
@@ -129,7 +129,8 @@ def _next_repair(failure: NotebookExecutionError, lines: list[str], as_of: AsOf,
     if not settings.install:
         return None
     installed = getattr(failure, "installed", {})
-    repair = add_module(failure, lines, tried) or binary_mismatch(failure, installed, history, tried)
+    repair = add_module(failure, lines, tried) or binary_mismatch(failure, installed, history, tried) \
+        or patch_forward(failure, installed, history, tried)
     if repair is not None or not failure.drift:
         return repair
     uv = find_uv()

@@ -1,12 +1,16 @@
 """What to change after a cell failed, before running the notebook again.
 
-Two repairs, each a change to the requirement lines (the rest of the stack stays as resolved):
+Each repair is a change to the requirement lines (the rest of the stack stays as resolved):
 
 - **a module the code never names**: a ``ModuleNotFoundError`` for a module that maps to a known
   distribution (``%matplotlib inline`` without ``import matplotlib``; ``pkg_resources`` from an old
   library: setuptools), or a library's lazily imported optional dependency (pandas' "Missing optional
   dependency 'tabulate'", ``read_excel`` -> openpyxl, ``to_parquet`` -> pyarrow, ``df.style`` ->
   jinja2): the distribution is added, resolved as of the same date as the rest; once per module.
+- **a compiled library built for another numpy**: numpy moves below 2, or the library to its last
+  release before numpy 2;
+- **a library's bug** (a StopIteration, RuntimeError... raised inside it): the library moves to the
+  newest patch release of its series;
 - **drift inside one library L**: L alone moves back, to its newest release that still has the name
   the notebook imports (looked up in the release's own files), or else to its release of a year
   before the one that failed; what L needs moves with it through the resolver.
@@ -31,7 +35,7 @@ from packaging.version import Version
 
 from ..config import IndexSettings, process_environment
 from ..deps.mapping import resolve as distribution_of
-from .drift import CANNOT_IMPORT, raised_in
+from .drift import CANNOT_IMPORT, FRAME, raised_in
 from .releases import ReleaseHistory
 
 MAX_REPAIRS = 3
@@ -47,6 +51,8 @@ NUMPY_2 = dt.date(2024, 6, 16)  # numpy 2.0.0
 MODULE_ATTRIBUTE = re.compile(r"module '([A-Za-z0-9_.]+)' has no attribute '([A-Za-z0-9_]+)'")
 #: Distributions whose module name the mapping does not know.
 EXTRA = {"pkg_resources": "setuptools"}
+#: Exceptions that a library's bug raises, not an API the notebook uses changing.
+LIBRARY_BUGS = {"StopIteration", "RuntimeError", "IndexError", "UnboundLocalError", "SystemError", "RecursionError"}
 PROBES = 6  # at most this many releases looked into when searching for a removed name
 
 
@@ -113,6 +119,30 @@ def binary_mismatch(failure, installed: dict[str, str], history: ReleaseHistory,
                                                      f"{versions[dist]} was built for numpy 2 and numpy {numpy} is "
                                                      f"installed; moving {dist} to {target.version}, its last "
                                                      "release before numpy 2")
+
+
+def patch_forward(failure, installed: dict[str, str], history: ReleaseHistory, tried: set[str]) -> Repair | None:
+    """A library bug rather than an API change (StopIteration, RuntimeError... raised inside a
+    library): the innermost library in the traceback moves to the newest patch release of its
+    series, which fixes bugs without changing APIs (matplotlib 3.6.1's StopIteration on all-NaN bars
+    was fixed in 3.6.2)."""
+    if failure.ename not in LIBRARY_BUGS:
+        return None
+    versions = {canonicalize_name(k): v for k, v in installed.items()}
+    for library in reversed(list(dict.fromkeys(FRAME.findall(failure.trace)))):
+        dist = distribution_of(library).distribution
+        current = versions.get(dist or "")
+        if not dist or not current or dist in tried:
+            continue
+        series = Version(current).release[:2]
+        patches = [r.version for r in history.releases(dist) if r.version.release[:2] == series
+                   and r.version > Version(current)]
+        if patches:
+            newest = max(patches)
+            return Repair(dist, f"{dist}=={newest}", f"{failure.ename} raised inside {library} {current}: a bug, not "
+                                                     f"an API change; moving {dist} to {newest}, the newest patch "
+                                                     "release of its series")
+    return None
 
 
 def move_back(failure, installed: dict[str, str], as_of: dt.date | None, history: ReleaseHistory,

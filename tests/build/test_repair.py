@@ -7,7 +7,7 @@ from packaging.version import Version
 
 from builder.build.drift import drift_suspect, failing_library
 from builder.build.releases import Release, ReleaseHistory
-from builder.build.repair import Repair, add_module, apply, binary_mismatch, missing_module, move_back
+from builder.build.repair import Repair, add_module, apply, binary_mismatch, missing_module, move_back, patch_forward
 from builder.errors import NotebookExecutionError
 
 D = dt.date.fromisoformat
@@ -114,3 +114,17 @@ def test_a_syntax_error_from_a_newer_python_says_which_python_the_notebook_was_w
     newer = f"{sys.version_info[0]}.{sys.version_info[1] + 1}.2"
     assert newer_python_hint("SyntaxError", newer).startswith(f"written for Python {newer[:-2]}")
     assert newer_python_hint("SyntaxError", "3.8.10") is None and newer_python_hint("KeyError", newer) is None
+
+
+def test_a_library_bug_moves_the_innermost_library_to_the_newest_patch_of_its_series():
+    trace = (f"{CELL}\nFile /env/lib/python3.11/site-packages/seaborn/distributions.py:1418, in histplot\n"
+             "File /env/lib/python3.11/site-packages/matplotlib/cbook/__init__.py:1749, in _safe_first_finite")
+    err = failure("StopIteration", "", trace)
+    matplotlib = [Release(Version(v), D(day), ">=3.8") for v, day in [
+        ("3.6.1", "2022-10-08"), ("3.6.2", "2022-11-03"), ("3.6.3", "2023-01-11"), ("3.7.0", "2023-02-13")]]
+    repair = patch_forward(err, {"matplotlib": "3.6.1", "seaborn": "0.12.0"},
+                           ReleaseHistory(known={"matplotlib": matplotlib, "seaborn": []}), set())
+    assert repair.line == "matplotlib==3.6.3" and "newest patch release of its series" in repair.reason
+    # an API change is not a bug a patch release fixes
+    assert patch_forward(failure("AttributeError", "'DataFrame' object has no attribute 'append'", trace),
+                         {"matplotlib": "3.6.1"}, ReleaseHistory(known={"matplotlib": matplotlib}), set()) is None
