@@ -11,7 +11,7 @@ often unknown. What survives in the source:
   ``__version__`` values and ``name: 1.2.3`` lines, pip's output (``Requirement already satisfied:
   pandas in ... (1.3.5)``, ``Successfully installed ...``, wheel tags), and warning texts only some
   releases print (pandas 1.5's ``numeric_only`` deprecation...);
-- exact pins in the repo's requirement files.
+- exact pins in the repo's requirement files (and lower bounds: ``pandas>=1.4`` means after 1.4.0).
 
 A library version seen means a date after its release and (likely) before the next minor series;
 the windows are intersected, and the build resolves as of the git date pulled into the window
@@ -201,11 +201,18 @@ def gather(repo: Path, notebooks: list[Path], lines: list[str], history: Release
         except InvalidRequirement:
             continue
         exact = [s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
-        if exact and not req.url:
+        if req.url:
+            continue
+        if exact:
             clue = library_clue(req.name, exact[0], f"{req.name}=={exact[0]} pinned", "the repo's requirements",
                                 history)
-            if clue:
-                clues.append(clue)
+        elif any(s.operator in (">=", "~=", ">", "==") for s in req.specifier):
+            clue = floor_clue(req.name, req.specifier, f"{req.name}{req.specifier} declared", "the repo's requirements",
+                              history)
+        else:
+            clue = None
+        if clue:
+            clues.append(clue)
     return _unique(clues)
 
 
@@ -327,6 +334,12 @@ def versions_clue(name: str, versions: str, what: str, where: str, history: Rele
     newest = max(r.version for r in inside)
     after = [r.date for r in releases if r.version > newest]
     return Clue(what, where, min(r.date for r in inside), min(after) - dt.timedelta(days=1) if after else None)
+
+
+def floor_clue(name: str, spec: SpecifierSet, what: str, where: str, history: ReleaseHistory) -> Clue | None:
+    """A lower bound (``pandas>=1.4``): not before the first release it allows."""
+    allowed = [r.date for r in history.releases(name) if spec.contains(r.version)]
+    return Clue(what, where, min(allowed), None) if allowed else None
 
 
 def _stack_dropped(python: tuple[int, int], released: dt.date, history: ReleaseHistory) -> dt.date | None:

@@ -126,3 +126,10 @@ def test_the_index_listing_is_reduced_to_one_row_per_final_release():
         {"filename": "pandas-1.3.5.tar.gz", "upload-time": "2021-12-12T10:00:00Z", "yanked": True},
     ]}
     assert reduce_listing(listing) == [["1.3.4", "2021-10-17", ">=3.7.1"]]
+
+
+def test_a_declared_lower_bound_means_after_the_first_release_it_allows(make_repo):
+    repo = make_repo({"nb.ipynb": notebook("import pandas")})
+    found = window(gather(repo, [repo / "nb.ipynb"], ["pandas>=1.4.0,<2.0.0", "scikit-learn"], history()))
+    assert found.earliest == D("2022-01-22") and found.latest is None
+    assert found.set_earliest.what == "pandas<2.0.0,>=1.4.0 declared"
