@@ -8,7 +8,6 @@ folder), as nachlass does. Cells tagged ``skip`` are not run. A failing cell rai
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -287,7 +286,7 @@ def install_constraints(env: BuildEnvironment, work: Path) -> dict:
     uv, the build's date."""
     if env.root is None:
         return {}
-    from .resolve import STACK  # the packages whose versions and binaries must stay together
+    from .resolve import STACK, end_of  # the packages whose versions and binaries must stay together
 
     installed = installed_distributions(env)
     pins = [f"{name}=={version}" for name, version in installed.items() if canonicalize_name(name) in STACK]
@@ -296,7 +295,7 @@ def install_constraints(env: BuildEnvironment, work: Path) -> dict:
     variables = {"PIP_CONSTRAINT": str(path), "UV_CONSTRAINT": str(path)}
     as_of = env.resolution.as_of.date if env.resolution else None
     if as_of is not None:
-        variables["UV_EXCLUDE_NEWER"] = (as_of + dt.timedelta(days=1)).isoformat()
+        variables["UV_EXCLUDE_NEWER"] = end_of(as_of)
     return variables
 
 

@@ -33,6 +33,20 @@ class Release:
     version: Version
     date: dt.date  # the earliest upload among its files
     requires_python: str | None
+    wheels: tuple[str, ...] | None = None  # "cp311-cp311", "py3-none", "cp38-abi3"...; () when sdist only
+
+    def has_wheel_for(self, python: tuple[int, int]) -> bool | None:
+        """Whether a wheel of this release installs on CPython ``python`` (None: not known)."""
+        if self.wheels is None:
+            return None
+        for tag in self.wheels:
+            interpreter, _, abi = tag.partition("-")
+            if interpreter in (f"cp{python[0]}{python[1]}", f"py{python[0]}", f"py{python[0]}{python[1]}"):
+                return True
+            if abi == "abi3" and interpreter.startswith("cp") and (python[0], python[1]) >= (
+                    int(interpreter[2]), int(interpreter[3:] or 0)):
+                return True
+        return False
 
     def supports(self, python: tuple[int, int]) -> bool | None:
         """Whether this release declares support for Python ``python`` (None: it does not say)."""
@@ -82,7 +96,7 @@ class ReleaseHistory:
         return min(later, key=lambda r: r.date) if later else None
 
     def _load(self, key: str) -> list[Release]:
-        path = self.cache / "releases" / f"{key}.json" if self.cache else None
+        path = self.cache / "releases-v2" / f"{key}.json" if self.cache else None
         if path and path.exists() and time.time() - path.stat().st_mtime < MAX_AGE:
             return [_release(row) for row in json.loads(path.read_text())]
         request = urllib.request.Request(f"{self.index_url}/{key}/", headers={"Accept": ACCEPT})
@@ -95,7 +109,7 @@ class ReleaseHistory:
 
 
 def reduce_listing(listing: dict) -> list[list]:
-    """A PEP 691 project page reduced to ``[version, first upload date, requires-python]`` rows."""
+    """A PEP 691 project page reduced to ``[version, first upload date, requires-python, wheel tags]`` rows."""
     rows: dict[Version, list] = {}
     for file in listing.get("files", []):
         stamp = file.get("upload-time")
@@ -103,17 +117,20 @@ def reduce_listing(listing: dict) -> list[list]:
             continue
         try:
             name = file["filename"]
-            version = parse_wheel_filename(name)[1] if name.endswith(".whl") else parse_sdist_filename(name)[1]
+            wheel = parse_wheel_filename(name) if name.endswith(".whl") else None
+            version = wheel[1] if wheel else parse_sdist_filename(name)[1]
         except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion, KeyError):
             continue
         if version.is_prerelease or version.is_devrelease:
             continue
         day = stamp[:10]
-        row = rows.setdefault(version, [str(version), day, file.get("requires-python")])
+        row = rows.setdefault(version, [str(version), day, file.get("requires-python"), []])
         row[1] = min(row[1], day)
         row[2] = row[2] or file.get("requires-python")
+        if wheel:
+            row[3] = sorted(set(row[3]) | {f"{t.interpreter}-{t.abi}" for t in wheel[3]})
     return [rows[v] for v in sorted(rows)]
 
 
 def _release(row: list) -> Release:
-    return Release(Version(row[0]), dt.date.fromisoformat(row[1]), row[2])
+    return Release(Version(row[0]), dt.date.fromisoformat(row[1]), row[2], tuple(row[3]) if len(row) > 3 else None)

@@ -25,6 +25,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,8 @@ def binary_mismatch(failure, installed: dict[str, str], history: ReleaseHistory,
     dist = distribution_of(library).distribution if library and library != "numpy" else None
     if not dist or dist in tried or dist not in versions:
         return None
-    before = [r for r in history.releases(dist) if r.date < NUMPY_2 and r.version < Version(versions[dist])]
+    before = [r for r in history.releases(dist) if r.date < NUMPY_2 and r.version < Version(versions[dist])
+              and installable(r)]
     if not before:
         return None
     target = max(before, key=lambda r: r.version)
@@ -136,7 +138,7 @@ def patch_forward(failure, installed: dict[str, str], history: ReleaseHistory, t
             continue
         series = Version(current).release[:2]
         patches = [r.version for r in history.releases(dist) if r.version.release[:2] == series
-                   and r.version > Version(current)]
+                   and r.version > Version(current) and installable(r)]
         if patches:
             newest = max(patches)
             return Repair(dist, f"{dist}=={newest}", f"{failure.ename} raised inside {library} {current}: a bug, not "
@@ -154,7 +156,7 @@ def move_back(failure, installed: dict[str, str], as_of: dt.date | None, history
     current = {canonicalize_name(k): v for k, v in installed.items()}.get(dist or "")
     if dist is None or current is None or dist in tried:
         return None
-    older = [r for r in history.releases(dist) if r.version < Version(current)]
+    older = [r for r in history.releases(dist) if r.version < Version(current) and installable(r)]
     if not older:
         return None
     named = _removed_name(failure)
@@ -168,11 +170,21 @@ def move_back(failure, installed: dict[str, str], as_of: dt.date | None, history
     cutoff = min(as_of or dt.date.today(), current_release.date if current_release else dt.date.today())
     cutoff -= dt.timedelta(days=365)
     candidates = [r for r in older if r.date <= cutoff]
-    if not candidates:
-        return None
-    target = max(candidates, key=lambda r: r.version)
+    if candidates:
+        target, why = max(candidates, key=lambda r: r.version), "its release of a year before"
+    else:  # nothing that old installs on this Python: the newest release of an older series
+        series = Version(current).release[:2]
+        earlier = [r for r in older if r.version.release[:2] < series]
+        if not earlier:
+            return None
+        target, why = max(earlier, key=lambda r: r.version), "the newest release of an older series that installs here"
     return Repair(dist, f"{dist}=={target.version}", f"{failure.drift}: moving {dist} alone from {current} to "
-                                                     f"{target.version}, its release of a year before")
+                                                     f"{target.version}, {why}")
+
+
+def installable(release) -> bool:
+    """Not known to lack a wheel for the build's Python (sdist-only releases of pure packages pass)."""
+    return release.has_wheel_for(sys.version_info[:2]) is not False or not release.wheels
 
 
 def apply(lines: list[str], repair: Repair) -> list[str]:

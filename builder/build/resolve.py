@@ -196,7 +196,7 @@ def _compile(lines: list[str], date: dt.date | None, uv: str, python: str, index
     for name in sorted(STACK):
         cmd += ["--only-binary", name]
     if date is not None:
-        cmd += ["--exclude-newer", (date + dt.timedelta(days=1)).isoformat()]
+        cmd += ["--exclude-newer", end_of(date)]
         # an exact pin is the repo's own claim: honoured even when released after the date
         tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
         for line in lines:
@@ -207,6 +207,13 @@ def _compile(lines: list[str], date: dt.date | None, uv: str, python: str, index
     env.pop("PYTHONPATH", None)
     proc = subprocess.run(cmd, input="\n".join(lines) + "\n", capture_output=True, text=True, env=env)
     return proc.returncode == 0, proc.stdout if proc.returncode == 0 else proc.stderr + proc.stdout
+
+
+def end_of(date: dt.date) -> str:
+    """The end of ``date`` (UTC) as uv's ``--exclude-newer`` wants it: a bare date means the end of
+    the *following* day to uv, which let a release of the next day in (pandas 2.0.0 into "before
+    2023-04-03")."""
+    return f"{(date + dt.timedelta(days=1)).isoformat()}T00:00:00Z"
 
 
 def _pins(output: str) -> dict[str, str]:

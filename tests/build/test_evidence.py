@@ -125,7 +125,11 @@ def test_the_index_listing_is_reduced_to_one_row_per_final_release():
         {"filename": "pandas-2.0.0rc0.tar.gz", "upload-time": "2023-03-01T10:00:00Z"},
         {"filename": "pandas-1.3.5.tar.gz", "upload-time": "2021-12-12T10:00:00Z", "yanked": True},
     ]}
-    assert reduce_listing(listing) == [["1.3.4", "2021-10-17", ">=3.7.1"]]
+    [row] = reduce_listing(listing)
+    assert row == ["1.3.4", "2021-10-17", ">=3.7.1", ["cp39-cp39"]]
+    release = Release(Version(row[0]), D(row[1]), row[2], tuple(row[3]))
+    assert release.has_wheel_for((3, 9)) and release.has_wheel_for((3, 11)) is False
+    assert Release(Version("1.0"), D("2020-01-01"), None, ("cp38-abi3",)).has_wheel_for((3, 11))
 
 
 def test_a_declared_lower_bound_means_after_the_first_release_it_allows(make_repo):

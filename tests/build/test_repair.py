@@ -82,6 +82,18 @@ def test_other_drift_moves_the_library_to_its_release_of_a_year_before():
                      tried={"scikit-learn"}) is None
 
 
+def test_a_release_without_a_wheel_for_this_python_is_never_the_target():
+    import sys
+    here = f"cp{sys.version_info[0]}{sys.version_info[1]}-cp{sys.version_info[0]}{sys.version_info[1]}"
+    pandas = [Release(Version("1.4.2"), D("2022-04-02"), ">=3.8", ("cp38-cp38",)),
+              Release(Version("1.5.3"), D("2023-01-19"), ">=3.8", (here,)),
+              Release(Version("2.0.0"), D("2023-04-03"), ">=3.8", (here,))]
+    trace = f"{CELL}\nFile /env/lib/python3.11/site-packages/pandas/core/groupby/groupby.py:1490, in _agg_py_fallback"
+    err = failure("TypeError", "Could not convert abc to numeric", trace)
+    repair = move_back(err, {"pandas": "2.0.0"}, D("2023-04-02"), ReleaseHistory(known={"pandas": pandas}), None, set())
+    assert repair.line == "pandas==1.5.3" and "older series that installs here" in repair.reason
+
+
 def test_the_notebooks_own_errors_get_no_repair():
     own = failure("KeyError", "'revenue'")
     assert own.drift is None and add_module(own, [], set()) is None
