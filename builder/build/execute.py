@@ -90,7 +90,8 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
     kernel_log = open(work / "kernel.log", "wb")
     try:
         with client.setup_kernel(cleanup_kc=True, cwd=str(cwd), env={**_kernel_env(save_file, env),
-                                                                      **install_constraints(env, work)},
+                                                                      **install_constraints(env, work),
+                                                                      **dataset_caches(work)},
                                  stderr=kernel_log, stdout=kernel_log):
             stage_files = _run_all(client, runs, repo, settings, work, save_path, kernel_lib, staging, log)
     finally:
@@ -278,6 +279,17 @@ def _kernel_env(save_file: str, env: BuildEnvironment) -> dict:
     variables.update({"MPLBACKEND": "Agg", "S2I_PIPELINE_STAGE_SAVE_FILE": save_file, "PYTHONUNBUFFERED": "1",
                       "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
     return variables
+
+
+def dataset_caches(work: Path) -> dict:
+    """Where scikit-learn's ``fetch_*``, seaborn's ``load_dataset`` and keras' ``datasets`` keep their
+    downloads (by default under HOME, outside the repo the notebook may write to): in the build's
+    scratch folder, as a notebook in Jupyter would download them to its own cache."""
+    given = process_environment()
+    folder = work / "datasets"
+    wanted = {"SCIKIT_LEARN_DATA": folder / "scikit_learn_data", "SEABORN_DATA": folder / "seaborn-data",
+              "KERAS_HOME": folder / "keras"}
+    return {name: str(path) for name, path in wanted.items() if name not in given}
 
 
 def install_constraints(env: BuildEnvironment, work: Path) -> dict:

@@ -110,7 +110,9 @@ def test_without_git_the_notebook_dates_itself_and_a_magics_module_is_installed(
     nb = notebook("%matplotlib inline\nimport numpy as np\nfrom sklearn.linear_model import LogisticRegression",
                   # the notebook's own !pip lines keep the build's stack and date
                   "import os\nassert 'numpy==' in open(os.environ['PIP_CONSTRAINT']).read()\n"
-                  "assert os.environ['UV_EXCLUDE_NEWER'] == '2023-03-07T00:00:00Z'",
+                  "assert os.environ['UV_EXCLUDE_NEWER'] == '2023-03-07T00:00:00Z'\n"
+                  # scikit-learn's downloads go to the build's scratch folder, not HOME (outside the repo)
+                  "from sklearn.datasets import get_data_home\nassert get_data_home().startswith(os.environ['SCIKIT_LEARN_DATA'])",
                   "X_train = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.8, 0.3]])\n"
                   "model = LogisticRegression().fit(X_train, [0, 1, 0, 1])")
     nb.metadata["language_info"] = {"name": "python", "version": "3.10.9"}
