@@ -68,6 +68,10 @@ STACK_DROPPED = {
     (3, 8): dt.date(2023, 6, 17), (3, 9): dt.date(2024, 8, 18), (3, 10): dt.date(2025, 6, 7),
 }
 DROP_WATCH = ("numpy", "pandas", "scikit-learn")
+#: pip lines name every package installed; only these are looked up (one index request each).
+WATCHED = frozenset({"numpy", "scipy", "pandas", "scikit-learn", "matplotlib", "seaborn", "statsmodels", "xgboost",
+                     "lightgbm", "catboost", "imbalanced-learn", "tensorflow", "torch", "keras", "plotly", "shap",
+                     "ipykernel", "ipython", "pyarrow", "joblib"})
 DAYS_PER_BUGFIX = 40  # past the table: a lower bound, bugfix releases came every one to three months
 #: Within a window, the build resolves as of this long after its earliest date: the corpus' notebooks
 #: were last run a median of three months after the Python (or library) release they record.
@@ -270,8 +274,10 @@ def output_clues(text: str, where: str, history: ReleaseHistory) -> list[Clue]:
             clues += [clue] if clue else []
     seen += [(name, version, "printed") for name, version in PRINTED.findall(text)]
     for name, version, how in seen:
-        clue = library_clue(_distribution(name), version, f"{_distribution(name)} {version} ({how})", where, history)
-        clues += [clue] if clue else []
+        dist = canonicalize_name(name) if how.startswith("pip") else _distribution(name)
+        if dist in WATCHED:
+            clue = library_clue(dist, version, f"{dist} {version} ({how})", where, history)
+            clues += [clue] if clue else []
     for pattern, dist, versions in WARNINGS:
         if re.search(pattern, text):
             clue = versions_clue(dist, versions, f"a warning only {dist}{versions} prints", where, history)
