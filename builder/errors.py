@@ -68,14 +68,14 @@ class NotebookExecutionError(NB2ServiceError):
     #: The failing cell when there is one: ``{"notebook", "cell" (1-based), "source", "exception",
     #: "traceback"}`` (the last two only when the cell raised).
     cell: dict | None = None
-
-    def details(self) -> dict:
-        return {"cell": self.cell} if self.cell else {}
     #: The library to move back when it is drift (``sklearn``), and the exception as the kernel said it.
     library: str | None = None
     ename: str = ""
     evalue: str = ""
     trace: str = ""
+
+    def details(self) -> dict:
+        return {"cell": self.cell} if self.cell else {}
 
 
 class ModelNotFound(NB2ServiceError):
