@@ -217,6 +217,8 @@ DEFAULT_PORT = 8080
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_GRACEFUL_TIMEOUT = 30
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+DEFAULT_LOG_QUEUE = 1000
+DEFAULT_LOG_TIMEOUT = 2.0
 #: Thread-pool variables set to ``NB2SERVICE_BLAS_THREADS`` in each worker unless already set.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -231,6 +233,9 @@ class ServeSettings:
     ``NB2SERVICE_DRIFT``, ``NB2SERVICE_STRICT_INPUTS``. ``PROMETHEUS_MULTIPROC_DIR`` is honoured when set (else a fresh temp dir).
     ``NB2SERVICE_CACHE_DIR`` and pip's index variables say where an environment recreated from the
     artifact's lock is kept and where its packages come from.
+    Prediction logging (``builder.serve.prediction_log``): ``NB2SERVICE_LOG_PREDICTIONS`` (sample rate,
+    0 = off), ``NB2SERVICE_LOG_SINK``, ``NB2SERVICE_LOG_MASK``, ``NB2SERVICE_LOG_QUEUE``,
+    ``NB2SERVICE_LOG_TIMEOUT``; ``POD_NAMESPACE`` (the downward API's usual name) names the namespace.
     """
 
     host: str = "127.0.0.1"
@@ -247,6 +252,14 @@ class ServeSettings:
     #: Refuse (400) unknown categories and values outside the training range (``builder.model.strict``).
     strict: bool = False
     metrics_dir: str | None = None
+    #: Share of predictions written to the prediction log (0: off, 1: all), its sink, the input
+    #: columns it masks, its queue length and the sink's timeout in seconds.
+    log_predictions: float = 0.0
+    log_sink: str = "stdout"
+    log_mask: tuple[str, ...] = ()
+    log_queue: int = DEFAULT_LOG_QUEUE
+    log_timeout: float = DEFAULT_LOG_TIMEOUT
+    namespace: str | None = None
     #: Values of THREAD_VARIABLES already set by the user (they win over ``blas_threads``).
     thread_overrides: tuple[tuple[str, str], ...] = ()
     cache_dir: Path = field(default_factory=lambda: _cache_home(None))
@@ -281,6 +294,33 @@ def _flag(name: str, default: bool, environ: dict | None) -> bool:
     raise UsageError(f"{name}={raw!r} is not a yes/no value", hint=f"set {name}=1 or {name}=0")
 
 
+def _fraction(name: str, environ: dict | None) -> float:
+    raw = _env(name, environ)
+    if raw is None or raw.lower() in ("0", "off", "false", "no"):
+        return 0.0
+    if raw.lower() in ("on", "true", "yes", "all"):
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise UsageError(f"{name}={raw!r} is not a sample rate between 0 and 1",
+                         hint=f"set {name}=1 to log every prediction, {name}=0.1 for one in ten, or unset it")
+    return value
+
+
+def _seconds(name: str, default: float, environ: dict | None) -> float:
+    raw = _env(name, environ)
+    try:
+        value = float(raw) if raw is not None else default
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise UsageError(f"{name}={raw!r} is not a positive number of seconds", hint=f"e.g. {name}={default}")
+    return value
+
+
 def serve_settings(environ: dict | None = None) -> ServeSettings:
     """Read the serving settings from the environment (``environ`` defaults to ``os.environ``)."""
     workers = _env("WEB_CONCURRENCY", environ)
@@ -301,6 +341,12 @@ def serve_settings(environ: dict | None = None) -> ServeSettings:
         drift=_flag("NB2SERVICE_DRIFT", True, environ),
         strict=_flag("NB2SERVICE_STRICT_INPUTS", False, environ),
         metrics_dir=_env("PROMETHEUS_MULTIPROC_DIR", environ),
+        log_predictions=_fraction("NB2SERVICE_LOG_PREDICTIONS", environ),
+        log_sink=_env("NB2SERVICE_LOG_SINK", environ) or "stdout",
+        log_mask=tuple(n.strip() for n in (_env("NB2SERVICE_LOG_MASK", environ) or "").split(",") if n.strip()),
+        log_queue=_positive("NB2SERVICE_LOG_QUEUE", DEFAULT_LOG_QUEUE, environ),
+        log_timeout=_seconds("NB2SERVICE_LOG_TIMEOUT", DEFAULT_LOG_TIMEOUT, environ),
+        namespace=_env("POD_NAMESPACE", environ),
         thread_overrides=tuple((n, _env(n, environ)) for n in THREAD_VARIABLES if _env(n, environ)),
         cache_dir=_cache_home(environ),
         index=_index_settings(environ),

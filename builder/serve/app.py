@@ -22,6 +22,7 @@ from .codecs.body import dumps
 from .dataplane import DataPlane
 from .metrics import Metrics, value_buckets
 from .openapi import openapi_document
+from .prediction_log import REQUEST_ID, PredictionLog
 from .runtime import ModelRuntime
 from .views import docs, health, mlflow_views, native_views, report, v1_views, v2_views
 
@@ -59,7 +60,11 @@ def create_app(artifact: Path | str, settings: ServeSettings | None = None, *, w
     buckets = value_buckets(runtime.warmup_predictions) if runtime.model.task == "regression" else None
     metrics = Metrics(runtime.model.metadata, runtime.name, multiprocess_dir=settings.metrics_dir,
                       value_buckets=buckets, inference_path=runtime.model.inference_path)
-    service = Service(runtime, DataPlane(runtime, metrics, drift=settings.drift), metrics, settings)
+    metrics.ready.set(1 if runtime.ready else 0)
+    runtime.on_ready.append(lambda: metrics.ready.set(1))
+    logged = PredictionLog(settings, runtime, metrics.registry) if settings.log_predictions > 0 else None
+    dataplane = DataPlane(runtime, metrics, drift=settings.drift, prediction_log=logged)
+    service = Service(runtime, dataplane, metrics, settings)
 
     app = Flask(__name__)
     app.debug = False  # never debug mode in production, even with FLASK_DEBUG=1 in the environment
@@ -88,6 +93,8 @@ def _count_predictions(app: Flask, service: Service) -> None:
         if rule is not None and request.endpoint in PREDICTION_ENDPOINTS:
             service.metrics.record_request(rule.rule, response.status_code,
                                            time.perf_counter() - g.nb2service_started)
+        if "nb2service_request_id" in g:  # the id a logged prediction went out under
+            response.headers[REQUEST_ID] = g.nb2service_request_id
         return response
 
 

@@ -14,8 +14,9 @@ from .runtime import ModelRuntime
 
 
 class DataPlane:
-    def __init__(self, runtime: ModelRuntime, metrics: Metrics, *, drift: bool = True):
+    def __init__(self, runtime: ModelRuntime, metrics: Metrics, *, drift: bool = True, prediction_log=None):
         self.runtime = runtime
+        self.prediction_log = prediction_log  # builder.serve.prediction_log.PredictionLog, or None (off)
         self.model = runtime.model
         self.metrics = metrics
         self.drift = DriftCheck(self.model.schema) if drift else None
@@ -46,4 +47,6 @@ class DataPlane:
             self.metrics.model_errors.inc()
             raise
         self.metrics.record_predictions(prediction.predictions)
+        if self.prediction_log is not None:
+            self.prediction_log.record(model_input, prediction)
         return prediction

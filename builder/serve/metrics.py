@@ -9,6 +9,7 @@ metrics describe gunicorn's master and each live worker (``builder.serve.process
 
 from __future__ import annotations
 
+import time
 from collections import Counter as Tally
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -60,6 +61,12 @@ class Metrics:
         #: ``process_*`` per server process; ``run`` sets ``processes.master`` to gunicorn's master.
         self.processes = ServerProcesses()
         r.register(self.processes)
+        # Set in the gunicorn master (the model is loaded and warmed up before the workers fork).
+        self.ready = Gauge("nb2service_ready", "1 once the model is loaded and warmed up (what /readyz answers), "
+                           "else 0", multiprocess_mode="max", registry=r)
+        started = Gauge("nb2service_start_time_seconds", "When this server loaded its model (Unix time); a change "
+                        "means the container restarted", multiprocess_mode="min", registry=r)
+        started.set(time.time())
 
     def record_request(self, endpoint: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, str(status)).inc()

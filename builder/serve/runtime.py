@@ -26,6 +26,8 @@ class ModelRuntime:
         self.version = str(model.metadata.get("version", "1"))
         self.ready = False
         self.warmup_predictions: list = []
+        #: Called with no arguments once the runtime turns ready (the readiness metric).
+        self.on_ready: list = []
 
     @classmethod
     def load(cls, root: Path | str, name: str | None = None) -> "ModelRuntime":
@@ -46,6 +48,8 @@ class ModelRuntime:
                                 hint="rebuild the artifact; the model does not predict on its own examples") from exc
         self.warmup_predictions = prediction.predictions
         self.ready = True
+        for callback in self.on_ready:
+            callback()
         log.info("---> warmed up on %d row(s) in %.3fs; ready", len(rows), time.perf_counter() - started)
 
     def matches(self, name: str, version: str | None = None) -> bool:
