@@ -55,9 +55,14 @@ def kubectl() -> str:
 
 def kustomize(folder: str) -> list[dict]:
     """``kubectl kustomize templates/kubernetes/FOLDER``, parsed."""
-    result = subprocess.run([kubectl(), "kustomize", str(KUBERNETES / folder)],
+    return kustomize_path(KUBERNETES / folder)
+
+
+def kustomize_path(path: Path) -> list[dict]:
+    """``kubectl kustomize PATH``, parsed."""
+    result = subprocess.run([kubectl(), "kustomize", str(path)],
                             capture_output=True, text=True, check=False, timeout=120)
-    assert result.returncode == 0, f"kubectl kustomize {folder} failed:\n{result.stderr}"
+    assert result.returncode == 0, f"kubectl kustomize {path} failed:\n{result.stderr}"
     return [doc for doc in yaml.load_all(result.stdout, Loader=LOADER) if doc]
 
 
