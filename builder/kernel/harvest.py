@@ -81,6 +81,7 @@ def _harvest(namespace: dict, config: dict) -> tuple[dict, dict]:
         "examples": rows[:EXAMPLE_ROWS] if config.get("examples", True) else [],
         "libraries": _libraries(),
         "features": features,
+        "explain": _explain_reference(model, training),
     }
     expected = {"rows": rows, "predictions": _plain_list(predictions),
                 "probabilities": _plain_list(probabilities) if probabilities is not None else None}
@@ -117,6 +118,16 @@ def _evaluation_rows(model, namespace: dict, training, work: Path) -> None:
             described.update(rows=MAX_EVALUATION_ROWS, total_rows=len(data.target))
     (work / EVALUATION_FILE).write_text(json.dumps({"data": described, "rows": rows, "y_true": target},
                                                    default=_default))
+
+
+def _explain_reference(model, training):
+    """The training mean in the model's input space, for centred linear explanations (or None)."""
+    from ..model.explain import reference
+
+    try:
+        return reference(model, training.data)
+    except Exception:  # noqa: BLE001 - explanations then centre on 0; never a reason to fail the build
+        return None
 
 
 def _load_stage(path: str):

@@ -242,6 +242,10 @@ class InputSchema:
             return np.column_stack([arrays[c.name].astype("float64") for c in self.columns])
         return self._frame(arrays) if self.frames else arrays
 
+    def as_model_input(self, model_input: Any) -> Any:
+        """What the scikit-learn model takes: the fast path's ``{column: array}`` as a DataFrame."""
+        return self._frame(model_input) if isinstance(model_input, dict) else model_input
+
     # -- helpers ---------------------------------------------------------------------------------
 
     def _frame(self, arrays: dict):

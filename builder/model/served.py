@@ -41,6 +41,7 @@ class ServedModel:
         self.has_proba = bool(metadata.get("predict_proba"))
         #: The ONNX fast path (``builder.fastpath.runtime.OnnxModel``) when it serves, else None.
         self.fast = fast
+        self._explainer = None  # built on the first explanation (builder.model.explain)
         if fast is not None:
             self.engineered_schema.frames = False  # the fast path takes {column: array}, no DataFrame
         #: ``features(raw)`` (the notebook's feature engineering, verified at build) or None.
@@ -113,6 +114,31 @@ class ServedModel:
         except Exception as exc:  # the model's own failure: logged by the caller, never sent
             raise PredictionFailed(f"the model failed to predict: {type(exc).__name__}") from exc
         return Prediction(to_jsonable(labels), to_jsonable(probabilities) if probabilities is not None else None)
+
+    def explain(self, model_input: Any):
+        """``(Explanation, predictions, largest additivity error)`` for input built by ``self.schema``
+        (raw records go through ``features`` first: the model's own inputs are explained);
+        ``ExplanationUnavailable`` (501) when no exact method covers this model."""
+        from .explain import ExplanationUnavailable, Explainer
+
+        if self._explainer is None:
+            try:
+                self._explainer = Explainer(self.estimator, self.engineered_schema, engineered_view(self.metadata))
+            except ExplanationUnavailable as exc:
+                self._explainer = exc
+        if isinstance(self._explainer, ExplanationUnavailable):
+            raise self._explainer
+        if self.features is not None:
+            model_input = self._engineer(model_input)
+        frame = self.engineered_schema.as_model_input(model_input)
+        try:
+            explanation, error = self._explainer.checked(frame)
+            labels = self.estimator.predict(frame)
+        except ExplanationUnavailable:
+            raise
+        except Exception as exc:
+            raise PredictionFailed(f"the model failed to explain: {type(exc).__name__}") from exc
+        return explanation, to_jsonable(labels), error
 
     def predict_records(self, records: list, *, engineered: bool = False, **kwargs) -> Prediction:
         schema = self.engineered_schema if engineered else self.schema

@@ -98,7 +98,8 @@ def _count_predictions(app: Flask, service: Service) -> None:
         return response
 
 
-PREDICTION_ENDPOINTS = {"native.predict", "native.predict_engineered", "mlflow.invocations", "v2.infer", "v2.infer_version", "v1.predict"}
+PREDICTION_ENDPOINTS = {"native.predict", "native.predict_engineered", "mlflow.invocations", "v2.infer",
+                        "v2.infer_version", "v1.predict", "native.explain", "v2.explain", "v2.explain_version"}
 
 
 def _handle_errors(app: Flask, service: Service) -> None:

@@ -50,3 +50,9 @@ class DataPlane:
         if self.prediction_log is not None:
             self.prediction_log.record(model_input, prediction)
         return prediction
+
+    def explain(self, model_input):
+        """``(Explanation, predictions, additivity error)`` for decoded input (builder.model.explain)."""
+        if not self.runtime.ready:
+            raise NotReady("the model is still loading; retry shortly")
+        return self.model.explain(model_input)

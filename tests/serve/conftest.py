@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from builder.kernel.infer_schema import infer_schema
+from builder.model.explain import reference
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("churn", "array", "regressor", "text")
@@ -94,7 +95,36 @@ def _text():
     return make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts, labels), texts
 
 
-FITTERS = {"churn": _churn, "array": _array, "regressor": _regressor, "text": _text}
+def _forest():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    model, X = _churn()
+    X = X.fillna({"charges": 60.0, "contract": "monthly"})
+    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["contract", "zip"])], remainder="passthrough")
+    forest = Pipeline([("pre", pre), ("clf", RandomForestClassifier(n_estimators=15, max_depth=5, random_state=0))])
+    return forest.fit(X, model.predict(X)), X
+
+
+def _boosted():
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    _, X = _regressor()
+    return GradientBoostingRegressor(n_estimators=20, random_state=0).fit(X, X["age"] * 2 - X["bmi"]), X
+
+
+def _neighbours():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    _, X = _array()
+    return KNeighborsClassifier().fit(X, (X[:, 0] > 1).astype(int)), X
+
+
+#: Every model kind write_artifact can make; KINDS are the ones the session fixture builds.
+FITTERS = {"churn": _churn, "array": _array, "regressor": _regressor, "text": _text, "forest": _forest,
+           "boosted": _boosted, "neighbours": _neighbours}
 
 
 def _rows(kind: str, data, n: int = 3) -> list:
@@ -135,6 +165,7 @@ def write_artifact(out: Path, kind: str, *, examples: bool = True, python: str |
         "environment": {"python": python or sys.executable, "path": None, "lib": str(ROOT), "key": "test",
                         "reused": True},
         "dependencies": {}, "lock": "requirements.lock",
+        "explain": reference(model, data),
     }
     (out / "metadata.json").write_text(json.dumps(meta, indent=2))
     return out

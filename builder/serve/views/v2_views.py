@@ -7,6 +7,7 @@ from ...errors import ModelNameNotFound, NotReady
 from ..codecs import binary, v2
 from ..codecs.body import json_body, media_type
 from . import json_response, service
+from .native_views import explanation_body
 
 bp = Blueprint("v2", __name__, url_prefix="/v2")
 
@@ -90,3 +91,17 @@ def infer(name, version=None):
         return json_response(answer)
     body, header_length = binary.write_response(answer, wanted)
     return Response(body, 200, mimetype="application/octet-stream", headers={binary.HEADER: str(header_length)})
+
+
+@bp.post("/models/<name>/explain", endpoint="explain")
+@bp.post("/models/<name>/versions/<version>/explain", endpoint="explain_version")
+def explain(name, version=None):
+    """The V2 form of ``/explain``: a V2 inference request (JSON) in, the explanation with the model's
+    name, version and the request's id out."""
+    runtime = _runtime(name, version)
+    body = json_body(request)
+    decoded = v2.decode(body, runtime.model.schema, runtime.model.has_proba)
+    answer = explanation_body(*service().dataplane.explain(decoded.model_input))
+    request_id = body.get("id") if isinstance(body, dict) else None
+    return json_response({"model_name": runtime.name, "model_version": runtime.version,
+                          **({"id": request_id} if request_id is not None else {}), **answer})
