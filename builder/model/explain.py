@@ -105,8 +105,12 @@ class Explainer:
         self.reference = reference if reference is not None and len(reference) == len(self.columns) else None
 
     def _tree_explainer(self):
+        import warnings
+
         try:
-            import shap
+            with warnings.catch_warnings():  # shap imports matplotlib, whose import-time deprecations are not ours
+                warnings.simplefilter("ignore")
+                import shap
         except ImportError:
             raise ExplanationUnavailable("explaining tree models needs the shap library in the model's environment",
                                          hint="add shap to the notebook's requirements and rebuild") from None

@@ -233,6 +233,7 @@ def _paths(name: str, version: str, schema, examples: list, model) -> dict:
             "summary": "Predict (KServe V1)", "tags": ["KServe V1"],
             "requestBody": {"required": True, "content": _json("PredictRequest", {"instances": examples} if examples else None)},
             "responses": {"200": _ok("MlflowResponse"), **bad("V2"), **not_found}}},
+        **_explain_paths(native_content, infer, model_param, version_param),
         "/healthz": _get("Live", "Status", "operations"),
         "/readyz": _get("Ready: model loaded and warmed up", "Status", "operations", **not_ready),
         "/model": _get("The artifact's metadata.json", "Status", "operations"),
@@ -258,6 +259,23 @@ def _paths(name: str, version: str, schema, examples: list, model) -> dict:
                                                  "404": {"description": "no such notebook"}}}},
     }
     return paths
+
+
+def _explain_paths(native_content: dict, infer: dict, model_param: dict, version_param: dict) -> dict:
+    """``/explain`` takes predict's input, ``/v2/.../explain`` a V2 inference request (builder.model.explain)."""
+    answer = {"200": {"description": "Per row and explained output: value, base value and per-feature "
+                                     "contributions that add up to it", "content": {"application/json": {
+                          "schema": {"type": "object", "additionalProperties": True}}}},
+              "400": {"$ref": "#/components/responses/NativeBadRequest"},
+              "501": {"description": "no exact explanation method for this model",
+                      "content": {"application/json": {"schema": ref("NativeError")}}}}
+    native = {"post": {"summary": "Explain: per-feature contributions", "tags": ["nb2service"],
+                       "requestBody": {"required": True, "content": native_content}, "responses": answer}}
+    v2_form = {"post": {"summary": "Explain (Open Inference Protocol request)", "tags": ["KServe V2"],
+                        "requestBody": infer["post"]["requestBody"], "responses": answer}}
+    return {"/explain": native, "/v2/models/{model_name}/explain": {"parameters": [model_param], **v2_form},
+            "/v2/models/{model_name}/versions/{model_version}/explain": {"parameters": [model_param, version_param],
+                                                                        **v2_form}}
 
 
 def _v2_example(schema, examples: list) -> dict | None:
