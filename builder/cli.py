@@ -75,9 +75,11 @@ def _settings(notebooks, **options):
 @click.option("--previous", "previous", type=click.Path(path_type=Path), metavar="DIR",
               help="The previous artifact --no-regression compares with (default: the one at -o). "
                    "Env: NB2SERVICE_PREVIOUS_ARTIFACT.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a notebook parameter (the "
+              "cell tagged 'parameters'), typed as papermill's -p does; repeatable. Env: NB2SERVICE_PARAM_<NAME>.")
 @reports_errors
 def build(src, notebooks, as_json, out, model_variable, cell_timeout, no_install, no_examples, as_of, min_scores,
-          no_regression, previous):
+          no_regression, previous, params):
     """Run the notebook(s) in SRC, test the model and write a verified model artifact."""
     from .build import build as run_build
     from .config import parse_min_scores, parse_no_regression
@@ -89,7 +91,7 @@ def build(src, notebooks, as_json, out, model_variable, cell_timeout, no_install
                              install=False if no_install else None, examples=False if no_examples else None,
                              min_scores=parse_min_scores(min_scores) or None,
                              no_regression=parse_no_regression(no_regression) if no_regression is not None else None,
-                             previous_artifact=previous)
+                             previous_artifact=previous, params=params or None)
         run_build(src, out, settings, reporter)
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from .errors import UsageError
 
 DEFAULT_CELL_TIMEOUT = 600
+PARAMETER_PREFIX = "NB2SERVICE_PARAM_"
+PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_MAX_OUTPUT_MB = 20
 
 
@@ -86,10 +88,21 @@ class BuildSettings:
     no_regression: float | None = None
     #: The artifact to compare with (default: the one at OUT, if any).
     previous_artifact: Path | None = None
+    #: Notebook parameters: ``(name, raw value, where from)``, NB2SERVICE_PARAM_<NAME> then --param.
+    parameters: tuple[tuple[str, str, str], ...] = ()
 
     def with_options(self, **options) -> "BuildSettings":
-        """Return a copy with the command-line options that were given (None means not given)."""
+        """Return a copy with the command-line options that were given (None means not given);
+        ``params`` (``NAME=VALUE`` strings from ``--param``) override the environment's by name."""
         given = {k: v for k, v in options.items() if v is not None}
+        if "params" in given:
+            merged = {name: (name, value, source) for name, value, source in self.parameters}
+            for text in given.pop("params"):
+                name, sep, value = text.partition("=")
+                if not sep or not PARAMETER_NAME.match(name.strip()):
+                    raise UsageError(f"--param {text!r} is not NAME=VALUE", hint="e.g. --param n_estimators=200")
+                merged[name.strip()] = (name.strip(), value, "--param")
+            given["parameters"] = tuple(merged.values())
         if given.get("notebooks"):
             given["notebooks_origin"] = "--notebook"
         elif "notebooks" in given:
@@ -129,6 +142,7 @@ def build_settings(environ: dict | None = None) -> BuildSettings:
         min_scores=parse_min_scores((_env("NB2SERVICE_MIN_SCORE", environ) or "").split(","), "NB2SERVICE_MIN_SCORE"),
         no_regression=parse_no_regression(_env("NB2SERVICE_NO_REGRESSION", environ), "NB2SERVICE_NO_REGRESSION"),
         previous_artifact=Path(p) if (p := _env("NB2SERVICE_PREVIOUS_ARTIFACT", environ)) else None,
+        parameters=_parameters(environ),
         index=_index_settings(environ),
     )
 
@@ -182,6 +196,12 @@ def parse_no_regression(raw: str | None, origin: str = "--no-regression") -> flo
         raise UsageError(f"{origin}={raw!r}: expected a tolerance (a number >= 0) or true/false",
                          hint="e.g. --no-regression=0.01 or NB2SERVICE_NO_REGRESSION=0.01")
     return tolerance
+
+
+def _parameters(environ: dict | None) -> tuple[tuple[str, str, str], ...]:
+    source = os.environ if environ is None else environ
+    return tuple((name[len(PARAMETER_PREFIX):], value, name) for name, value in sorted(source.items())
+                 if name.startswith(PARAMETER_PREFIX) and PARAMETER_NAME.match(name[len(PARAMETER_PREFIX):]))
 
 
 CREDENTIAL_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|KEY|^AWS_|^AZURE_|^GOOGLE_", re.IGNORECASE)

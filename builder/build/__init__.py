@@ -38,6 +38,7 @@ from .choose import choose_notebooks
 from .environment import RUNTIME_REQUIREMENTS, find_uv, installed_distributions, prepare_environment
 from .execute import NotebookRun, run_notebooks
 from ..kernel.harvest import EVALUATION_FILE, FAST_PATH_FILE
+from .parameters import apply_parameters
 from ..kernel.replay import CHECK_FILE as FEATURES_CHECK_FILE
 from ..model.artifact import write_metadata
 from ..modelcard.stage import write_report
@@ -161,11 +162,16 @@ def _build_once(the_plan: Plan, lines: list[str], out: Path, settings: BuildSett
     try:
         with Checker(env) as checker:  # its imports overlap the notebook's run
             with reporter.stage("run the notebook and find the model"):
+                parameters = apply_parameters(runs, settings.parameters, repo)
+                if parameters:
+                    reporter.log("    parameters: " + ", ".join(f"{k}={v!r} ({parameters['sources'][k]})"
+                                                             for k, v in parameters["values"].items()))
                 try:
                     result = run_notebooks(runs, repo, env, settings, staging, work, log=reporter.log)
                 except NotebookExecutionError as failure:
                     failure.installed = installed_distributions(env) if settings.install else {}
                     raise
+                result.parameters = parameters
                 reporter.log(f"    model: {result.harvest['model']['variable']} ({result.harvest['model']['reason']})")
             with reporter.stage("write and verify the artifact"):
                 dependencies = {**the_plan.dependencies.to_json(), "resolution": env.resolution_json(),
@@ -208,6 +214,8 @@ def build_summary(out: Path, meta: dict, stages: list[dict], serve: str) -> list
         *block("notebooks", [f"{n['path']} ({n['cells_run']} cells run, {n['cells_skipped']} skipped, {n['seconds']} s"
                              + (f"; {len(n['dropped_outputs'])} invalid saved output(s) dropped" if n.get("dropped_outputs")
                                 else "") + ")" for n in meta["notebooks"]]),
+        *(block("parameters", [f"{k} = {v!r} ({meta['parameters']['sources'][k]}; default {meta['parameters']['defaults'][k]})"
+                                for k, v in meta["parameters"]["values"].items()]) if meta.get("parameters") else []),
         *block("dependencies", dependency_lines(meta["dependencies"])),
         *block("versions", resolution_lines(meta["dependencies"])),
         *block("environment", [f"{meta['environment']['path'] or meta['environment']['python']}"

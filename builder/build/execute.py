@@ -74,6 +74,8 @@ class ExecutionResult:
     harvest: dict
     expected_path: Path
     stage_files: list[str] = field(default_factory=list)
+    #: The notebook parameters injected (builder.build.parameters), or None.
+    parameters: dict | None = None
 
 
 def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, settings: BuildSettings,

@@ -73,6 +73,7 @@ def write_artifact(staging: Path, repo: Path, result: ExecutionResult, env: Buil
         "features": harvest.get("features") or {"status": "not attempted"},
         "libraries": harvest["libraries"],
         "explain": harvest.get("explain"),
+        "parameters": result.parameters,
         "inference": {"path": "sklearn", "reason": "not compiled"},  # Checker.check() says
         "python": harvest["libraries"].get("python"),
         "environment": env.describe(),

@@ -122,7 +122,7 @@ def _evaluation_rows(model, namespace: dict, training, work: Path) -> None:
 
 def _explain_reference(model, training):
     """The training mean in the model's input space, for centred linear explanations (or None)."""
-    from ..model.explain import reference
+    from .explain_reference import reference
 
     try:
         return reference(model, training.data)

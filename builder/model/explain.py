@@ -25,19 +25,14 @@ Any other model: ``ExplanationUnavailable`` (HTTP 501).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..errors import NB2ServiceError
+from ..kernel.explain_reference import method_of, split
 
 #: Transformers whose output column j comes from input column j.
 ONE_TO_ONE = {"StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler", "PowerTransformer",
               "QuantileTransformer", "Binarizer", "OrdinalEncoder", "FunctionTransformer", "SimpleImputer"}
-TREES = {"DecisionTreeClassifier", "DecisionTreeRegressor", "RandomForestClassifier", "RandomForestRegressor",
-         "ExtraTreesClassifier", "ExtraTreesRegressor", "GradientBoostingClassifier", "GradientBoostingRegressor",
-         "ExtraTreeClassifier", "ExtraTreeRegressor"}
 TOLERANCE = 1e-6
-#: Largest model input space whose training mean metadata.json records per column.
-MAX_REFERENCE_COLUMNS = 5000
 
 
 class ExplanationUnavailable(NB2ServiceError):
@@ -64,23 +59,6 @@ class Explanation:
                                     "contributions": dict(zip(self.features, self.contributions[i][k]))}
                              for k, name in enumerate(self.outputs)}}
                 for i in range(len(self.values))]
-
-
-def split(model) -> tuple[Any, list]:
-    """``(final estimator, preprocessing steps)`` of a Pipeline, or ``(model, [])``."""
-    steps = getattr(model, "steps", None)
-    if steps:
-        return steps[-1][1], [step for _, step in steps[:-1] if step not in (None, "passthrough")]
-    return model, []
-
-
-def method_of(model) -> str | None:
-    final, _ = split(model)
-    if type(final).__name__ in TREES:
-        return "tree_shap"
-    if hasattr(final, "coef_") and hasattr(final, "intercept_"):
-        return "linear"
-    return None
 
 
 class Explainer:
@@ -308,22 +286,3 @@ def model_columns(steps: list, names: list, final) -> list[str]:
     elif n == len(names):
         return list(names)
     return [f"x{i}" for i in range(n or 0)]
-
-
-# ---- at build time ------------------------------------------------------------------------------------
-
-def reference(model, raw_training) -> dict | None:
-    """What metadata.json records for linear explanations: the mean of the training rows in the
-    model's input space (None for other models or very wide input spaces)."""
-    if method_of(model) != "linear":
-        return None
-    import numpy as np
-
-    final, steps = split(model)
-    data = raw_training
-    for step in steps:
-        data = step.transform(data)
-    mean = np.asarray(data.mean(axis=0), dtype="float64").ravel()
-    if len(mean) > MAX_REFERENCE_COLUMNS:
-        return None
-    return {"method": "linear", "reference": mean.tolist(), "rows": int(data.shape[0])}

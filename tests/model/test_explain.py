@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from builder.kernel.infer_schema import infer_schema
-from builder.model.explain import Explainer, ExplanationUnavailable, column_origins, reference
+from builder.kernel.explain_reference import reference
+from builder.model.explain import Explainer, ExplanationUnavailable, column_origins
 from builder.model.inputs import InputSchema
 
 

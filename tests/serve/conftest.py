@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from builder.kernel.infer_schema import infer_schema
-from builder.model.explain import reference
+from builder.kernel.explain_reference import reference
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("churn", "array", "regressor", "text")
