@@ -183,15 +183,16 @@ def test_the_monitoring_kustomization_renders_the_rule_and_the_dashboard_configm
 # ---- the names against a live server -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def live_metric_names(tmp_path_factory) -> set[str]:
+def live_metrics(tmp_path_factory) -> dict[str, set[str]]:
     """Sample names on /metrics of real servers (`nb2service serve`, gunicorn, two workers) on a
     classifier and a regressor, after the traffic that makes every series appear: predictions, a
-    refused request, out-of-range values and a prediction log whose sink is down."""
+    refused request, out-of-range values and a prediction log whose sink is down: ``{sample name:
+    label names}``."""
     from tests.serve.conftest import examples, write_artifact
     from tests.serve.test_end_to_end import Server
 
     root = tmp_path_factory.mktemp("monitoring")
-    names = set()
+    names: dict[str, set[str]] = {}
     for kind, drifted in (("churn", {"tenure": 10_000}), ("regressor", {"age": 10_000})):
         artifact = write_artifact(root / kind, kind)
         server = Server(artifact, root / f"{kind}.log", workers=2,
@@ -212,13 +213,29 @@ def live_metric_names(tmp_path_factory) -> set[str]:
                 time.sleep(0.1)
         finally:
             server.stop()
-        names |= {s.name for family in text_string_to_metric_families(text) for s in family.samples}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                names.setdefault(sample.name, set()).update(sample.labels)
     return names
 
 
-def test_every_metric_the_rules_and_the_dashboard_use_is_exported_by_a_real_server(live_metric_names):
+def test_every_metric_the_rules_and_the_dashboard_use_is_exported_by_a_real_server(live_metrics):
+    live_metric_names = set(live_metrics)
     used = set(METRIC.findall(RULES.read_text())) | set(METRIC.findall(" ".join(dashboard_queries())))
     missing = sorted(used - live_metric_names)
     assert not missing, f"used but not exported: {missing}; exported: {sorted(live_metric_names)}"
     assert {"nb2service_ready", "nb2service_predicted_class_total", "nb2service_predicted_value_bucket",
             "nb2service_drift_rows_total", "nb2service_prediction_log_dropped_total"} <= used
+
+
+def test_every_servicemonitor_keeps_the_services_own_endpoint_label(all_workloads, live_metrics):
+    """The Prometheus Operator labels each target `endpoint` (the port name); the service's request
+    metrics carry their own `endpoint` label, which the rules and the dashboard group by. Without
+    honorLabels Prometheus would rename ours exported_endpoint and every `by (endpoint)` would break."""
+    assert "endpoint" in live_metrics["nb2service_requests_total"]
+    assert "by (namespace, job, endpoint)" in RULES.read_text()
+    monitors = [m for _, objects in all_workloads for m in objects if m["kind"] == "ServiceMonitor"]
+    assert len(monitors) >= 3
+    for monitor in monitors:
+        for endpoint in monitor["spec"]["endpoints"]:
+            assert endpoint.get("honorLabels") is True, monitor["metadata"]["name"]
