@@ -21,8 +21,12 @@ PROJECT_ENV = ["NOTEBOOK", "S2I_SOURCE_NOTEBOOK_LIST", "MODEL_VARIABLE", "S2I_PI
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
+    import os
+
     for name in PROJECT_ENV:
         monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("NB2SERVICE_PARAM_")]:  # notebook parameters
+        monkeypatch.delenv(name)
 
 
 def notebook(*cells, language: str = "python", tags: dict | None = None) -> nbformat.NotebookNode:

@@ -234,3 +234,20 @@ def test_a_stuck_or_absent_sink_costs_predictions_nothing_and_the_drops_are_coun
     dropped = _wait(lambda: _metric(requests.get(srv.url + "/metrics", timeout=10).text,
                                     f'nb2service_prediction_log_dropped_total{{reason="{reason}"}}'))
     assert dropped >= (60 - 2 * 5 if down == "stuck" else 1), dropped
+
+
+@pytest.mark.parametrize("frames", [True, False], ids=["dataframe", "fast-path-columns"])
+def test_inputs_are_logged_as_decoded_whichever_form_the_model_takes(frames):
+    from builder.model.inputs import InputSchema
+    from builder.serve.prediction_log import input_records
+
+    schema = InputSchema.from_metadata({"input_kind": "dataframe", "inputs": [
+        {"name": "tenure", "type": "integer", "dtype": "int64"}, {"name": "charges", "type": "number"},
+        {"name": "contract", "type": "string", "dtype": "object"}, {"name": "active", "type": "boolean"},
+        {"name": "seen", "type": "datetime", "dtype": "datetime64[ns]"}]})
+    schema.frames = frames
+    rows = [{"tenure": 3, "charges": None, "contract": "monthly", "active": True, "seen": "2024-01-02T03:04:05"},
+            {"tenure": 0, "charges": 9.5, "contract": None, "active": False, "seen": "2024-02-01T00:00:00"}]
+    assert input_records(schema.from_records(rows), schema) == rows
+    masked = input_records(schema.from_records(rows), schema, frozenset({"contract"}))
+    assert [r["contract"] for r in masked] == ["***", "***"]
