@@ -267,12 +267,16 @@ def _explain_paths(native_content: dict, infer: dict, model_param: dict, version
                                      "contributions that add up to it", "content": {"application/json": {
                           "schema": {"type": "object", "additionalProperties": True}}}},
               "400": {"$ref": "#/components/responses/NativeBadRequest"},
+              "413": {"$ref": "#/components/responses/NativeBadRequest"},
+              "415": {"$ref": "#/components/responses/NativeBadRequest"},
+              "503": {"$ref": "#/components/responses/NotReady"},
               "501": {"description": "no exact explanation method for this model",
                       "content": {"application/json": {"schema": ref("NativeError")}}}}
     native = {"post": {"summary": "Explain: per-feature contributions", "tags": ["nb2service"],
                        "requestBody": {"required": True, "content": native_content}, "responses": answer}}
     v2_form = {"post": {"summary": "Explain (Open Inference Protocol request)", "tags": ["KServe V2"],
-                        "requestBody": infer["post"]["requestBody"], "responses": answer}}
+                        "requestBody": infer["post"]["requestBody"],
+                        "responses": {**answer, **{k: v for k, v in infer["post"]["responses"].items() if k != "200"}}}}
     return {"/explain": native, "/v2/models/{model_name}/explain": {"parameters": [model_param], **v2_form},
             "/v2/models/{model_name}/versions/{model_version}/explain": {"parameters": [model_param, version_param],
                                                                         **v2_form}}

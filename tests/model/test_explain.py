@@ -157,3 +157,13 @@ def test_models_without_an_exact_method_are_refused_with_501(case):
         Explainer(model, InputSchema.from_metadata(meta), meta).checked(X.iloc[:5])
     assert caught.value.http_status == 501
     assert type(final).__name__ in str(caught.value)
+
+
+def test_huge_inputs_still_add_up_within_floating_point_precision_of_the_terms():
+    """Found by make fuzz: values of 1e47 give terms whose float sum cannot be exact to 1e-6."""
+    model, X, meta, schema = _fitted(_models()["logistic-binary"][0], "binary")
+    huge = X.iloc[:3].copy()
+    huge["income"] = [1.8e47, -1.2e75, 55.0]
+    explanation, error = Explainer(model, schema, meta).checked(huge)
+    assert np.asarray(explanation.values)[2] == pytest.approx(_model_output(model, huge, "decision_function")[2])
+    assert error < 1e-9 * 1e76
