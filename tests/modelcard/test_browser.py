@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.serve.test_end_to_end import Server
+from tests.serve.live import Server
 
 from .conftest import metadata
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.serve.conftest import SERVE_ENV, write_artifact
-from tests.serve.test_end_to_end import Server
+from tests.serve.live import Server
 
 HERE = Path(__file__).resolve().parent
 FULL = os.environ.get("NB2SERVICE_RELIABILITY_SCALE") == "full"

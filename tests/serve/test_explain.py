@@ -15,7 +15,7 @@ from .conftest import examples, write_artifact
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    from tests.serve.test_end_to_end import Server
+    from tests.serve.live import Server
 
     root = tmp_path_factory.mktemp("explain")
     started = {}

@@ -156,7 +156,7 @@ def sink(tmp_path):
 
 @pytest.fixture
 def server(tmp_path):
-    from tests.serve.test_end_to_end import Server
+    from tests.serve.live import Server
 
     started = []
 

@@ -189,7 +189,7 @@ def live_metrics(tmp_path_factory) -> dict[str, set[str]]:
     refused request, out-of-range values and a prediction log whose sink is down: ``{sample name:
     label names}``."""
     from tests.serve.conftest import examples, write_artifact
-    from tests.serve.test_end_to_end import Server
+    from tests.serve.live import Server
 
     root = tmp_path_factory.mktemp("monitoring")
     names: dict[str, set[str]] = {}
