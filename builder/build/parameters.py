@@ -73,8 +73,9 @@ def apply_parameters(runs: list, given: tuple[tuple[str, str, str], ...], repo) 
             cells.append((run, index))
     if not cells:
         names = ", ".join(str(r.path.relative_to(repo)) for r in runs)
-        raise UsageError(f"parameters were given ({', '.join(sorted(n for n, _, _ in given))}) but no cell of {names} is tagged "
-                         f"'{TAG}'", hint="tag the cell that sets the defaults 'parameters' (as for papermill)")
+        given_names = ", ".join(sorted(n for n, _, _ in given))
+        raise UsageError(f"parameters were given ({given_names}) but no cell of {names} is tagged '{TAG}'",
+                         hint="tag the cell that sets the defaults 'parameters' (as for papermill)")
     known: dict[str, str] = {}
     for run, index in cells:
         known.update(defaults(run.notebook.cells[index].source))
@@ -85,7 +86,8 @@ def apply_parameters(runs: list, given: tuple[tuple[str, str, str], ...], repo) 
             raise UsageError(f"parameter '{name}' ({source}) is not set in the '{TAG}' cell; it would have no effect",
                              hint=f"the parameters are: {', '.join(sorted(known)) or 'none'}")
         resolved[match] = {"value": parse_value(raw), "source": source, "default": known[match]}
-    lines = ["# Parameters (injected by nb2service)"] + [f"{name} = {entry['value']!r}" for name, entry in resolved.items()]
+    lines = ["# Parameters (injected by nb2service)"]
+    lines += [f"{name} = {entry['value']!r}" for name, entry in resolved.items()]
     for run, index in cells:
         cell = v4.new_code_cell("\n".join(lines))
         cell.metadata["tags"] = [INJECTED_TAG]

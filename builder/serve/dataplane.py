@@ -48,7 +48,7 @@ class DataPlane:
             raise
         self.metrics.record_predictions(prediction.predictions)
         if self.prediction_log is not None:
-            self.prediction_log.record(model_input, prediction)
+            self.prediction_log.record(model_input, prediction, engineered=engineered)
         return prediction
 
     def explain(self, model_input):

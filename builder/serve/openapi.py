@@ -258,6 +258,9 @@ def _paths(name: str, version: str, schema, examples: list, model) -> dict:
                                                      "text/html": {"schema": {"type": "string"}}}},
                                                  "404": {"description": "no such notebook"}}}},
     }
+    paths["/predict/engineered"] = {"post": {
+        **paths["/predict"]["post"], "summary": "Predict on the model's own (engineered) inputs: the same bodies, in "
+                                                "the columns of the notebook's training matrix (docs/inputs.md)"}}
     return paths
 
 

@@ -51,7 +51,9 @@ class PredictionLog:
         self.name, self.version = runtime.name, runtime.version
         self.classes = runtime.model.classes
         self.schema = runtime.model.schema
-        unknown = [name for name in settings.log_mask if name not in self.schema.names]
+        self.engineered_schema = runtime.model.engineered_schema  # /predict/engineered's inputs
+        unknown = [name for name in settings.log_mask
+                   if name not in self.schema.names and name not in self.engineered_schema.names]
         if unknown:
             raise UsageError(f"NB2SERVICE_LOG_MASK names {', '.join(unknown)}, not an input of this model",
                              hint=f"the inputs are: {', '.join(self.schema.names)}")
@@ -68,8 +70,9 @@ class PredictionLog:
 
     # -- on the request path: a few microseconds --------------------------------------------------
 
-    def record(self, model_input, prediction) -> None:
-        """Queue one prediction (if sampled); called by the data plane after the model answered."""
+    def record(self, model_input, prediction, *, engineered: bool = False) -> None:
+        """Queue one prediction (if sampled); called by the data plane after the model answered;
+        ``engineered``: the input is in the model's own inputs, not raw records."""
         if self.rate < 1 and random.random() >= self.rate:
             return
         from flask import g, has_request_context, request
@@ -84,7 +87,7 @@ class PredictionLog:
         else:
             request_id, endpoint, latency = uuid.uuid4().hex, "", None
         try:
-            self._events().put_nowait((request_id, endpoint, stamp, latency, model_input, prediction))
+            self._events().put_nowait((request_id, endpoint, stamp, latency, model_input, prediction, engineered))
         except queue.Full:
             self.dropped.labels("queue_full").inc()
 
@@ -120,7 +123,8 @@ class PredictionLog:
         while self._queue is not None and self._queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.02)
 
-    def event(self, request_id, endpoint, stamp, latency, model_input, prediction) -> dict:
+    def event(self, request_id, endpoint, stamp, latency, model_input, prediction, engineered=False) -> dict:
+        schema = self.engineered_schema if engineered else self.schema
         outputs = {"predictions": prediction.predictions}
         if prediction.probabilities is not None:
             outputs["probabilities"] = prediction.probabilities
@@ -128,7 +132,7 @@ class PredictionLog:
         return {"id": request_id, "time": datetime.fromtimestamp(stamp, timezone.utc).isoformat(),
                 "model": self.name, "version": self.version, "endpoint": endpoint,
                 "latency_ms": round(latency * 1000, 3) if latency is not None else None,
-                "inputs": input_records(model_input, self.schema, self.mask), "outputs": outputs}
+                "inputs": input_records(model_input, schema, self.mask), "outputs": outputs}
 
 
 def input_records(model_input, schema, mask=frozenset()) -> list:
