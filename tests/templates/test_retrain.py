@@ -109,7 +109,7 @@ def run_script(tmp_path: Path, serving_image="sha256:abc", build_exit=0, **param
 
 
 def test_a_weekly_run_keeps_the_rollback_image_and_builds_with_the_gate_and_the_parameters(tmp_path):
-    result, calls, build = run_script(tmp_path, MIN_SCORE="0.8",
+    result, calls, build = run_script(tmp_path, MIN_SCORE="roc_auc=0.8",
                                       NOTEBOOK_PARAMS="data_path=https://data.example/churn.csv window_days=90")
     assert result.returncode == 0, result.stderr
     assert calls[0].startswith("oc get istag churn:latest")
@@ -117,7 +117,7 @@ def test_a_weekly_run_keeps_the_rollback_image_and_builds_with_the_gate_and_the_
     assert calls[2].startswith("oc start-build churn --wait --follow")
     assert len(calls) == 3, "latest: the Deployment rolls out by itself, nothing else to tag"
     pairs = [build[i + 1] for i, a in enumerate(build) if a == "--env"]
-    assert pairs == ["NB2SERVICE_MIN_SCORE=0.8", "NB2SERVICE_NO_REGRESSION=1",
+    assert pairs == ["NB2SERVICE_MIN_SCORE=roc_auc=0.8", "NB2SERVICE_NO_REGRESSION=1",
                      "NB2SERVICE_PARAM_data_path=https://data.example/churn.csv", "NB2SERVICE_PARAM_window_days=90"]
     assert "oc tag churn:previous churn:latest" in result.stdout  # how to roll back, said in the log
 
