@@ -224,19 +224,11 @@ def local_predict(artifact: Path, rows: list, proba: bool = False):
 def live(artifacts, tmp_path_factory):
     """``live[kind]``: `nb2service serve` (gunicorn, one worker) on the session's artifact of ``kind``,
     started on first use and shared by the session's tests that only send requests."""
-    from .live import Server
+    from .live import LazyServers
 
-    logs = tmp_path_factory.mktemp("live")
-
-    class Servers(dict):
-        def __missing__(self, kind):
-            server = self[kind] = Server(artifacts[kind], logs / f"{kind}.log")
-            server.wait_ready()
-            return server
-    servers = Servers()
+    servers = LazyServers(artifacts, tmp_path_factory.mktemp("live"))
     yield servers
-    for server in servers.values():
-        server.stop()
+    servers.stop_all()
 
 
 @pytest.fixture

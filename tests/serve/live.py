@@ -60,3 +60,21 @@ class Server:
             raise
         finally:
             self.output.close()
+
+
+class LazyServers(dict):
+    """``servers[key]``: one default server for ``sources[key]``, started on first use and shared by
+    the tests that only send requests; ``stop_all()`` at the end of their scope."""
+
+    def __init__(self, sources, logs: Path):
+        super().__init__()
+        self._sources, self._logs = sources, logs
+
+    def __missing__(self, key):
+        server = self[key] = Server(self._sources[key], self._logs / f"{key}.log")
+        server.wait_ready()
+        return server
+
+    def stop_all(self) -> None:
+        for server in self.values():
+            server.stop()

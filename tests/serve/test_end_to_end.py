@@ -20,7 +20,7 @@ import pytest
 import requests
 import yaml
 
-from .live import NB2SERVICE, Server
+from .live import NB2SERVICE, LazyServers, Server
 from .live import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,17 +63,9 @@ def serve(tmp_path):
 @pytest.fixture(scope="module")
 def served(built, tmp_path_factory):
     """``served[name]``: one default server per example, shared by the tests that only send requests."""
-    logs = tmp_path_factory.mktemp("served")
-
-    class Servers(dict):
-        def __missing__(self, name):
-            server = self[name] = Server(built[name], logs / f"{name}.log")
-            server.wait_ready()
-            return server
-    servers = Servers()
+    servers = LazyServers(built, tmp_path_factory.mktemp("served"))
     yield servers
-    for server in servers.values():
-        server.stop()
+    servers.stop_all()
 
 
 def _meta(artifact: Path) -> dict:
