@@ -39,6 +39,18 @@ FEATURES_PACKAGE = "_nb2service_features"  # builder.features, for builder.kerne
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+#: Seconds a new kernel may take to answer (nbclient's default, 60, is too short on a loaded machine).
+KERNEL_STARTUP_TIMEOUT = 180
+KERNEL_NEVER_READY = ("Kernel didn't respond", "Kernel died before replying")
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        return path.read_text(errors="replace")[-limit:]
+    except OSError:
+        return ""
+
+
 class BoundedOutputClient(NotebookClient):
     """An nbclient that stops keeping a cell's outputs past ``max_output_bytes`` and remembers it."""
 
@@ -87,7 +99,8 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
     save_path = Path(save_file) if Path(save_file).is_absolute() else cwd / save_file
     km = _kernel_manager(env, work)
     client = BoundedOutputClient(runs[0].notebook, timeout=settings.cell_timeout, allow_errors=False,
-                                 km=km, resources={"metadata": {"path": str(cwd)}})
+                                 km=km, resources={"metadata": {"path": str(cwd)}},
+                                 startup_timeout=KERNEL_STARTUP_TIMEOUT)
     client.max_output_bytes = settings.max_output_mb * 1024 * 1024
     kernel_log = open(work / "kernel.log", "wb")
     try:
@@ -96,6 +109,14 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
                                                                       **dataset_caches(work)},
                                  stderr=kernel_log, stdout=kernel_log):
             stage_files = _run_all(client, runs, repo, settings, work, save_path, kernel_lib, staging, log)
+    except RuntimeError as exc:  # jupyter_client's words for a kernel that never answered
+        if not str(exc).startswith(KERNEL_NEVER_READY):
+            raise
+        raise errors.NotebookExecutionError(
+            f"the notebook's kernel did not start: {exc} ({env.python})",
+            hint=f"the kernel's own output is below; a machine this busy may need more time than "
+                 f"{KERNEL_STARTUP_TIMEOUT} s: run the build again when it is quieter\n"
+                 + _tail(work / "kernel.log")) from exc
     finally:
         if km.has_kernel:
             run_sync(km.shutdown_kernel)(now=False)

@@ -75,6 +75,29 @@ def test_a_cell_that_hangs_fails_after_the_timeout(make_repo, tmp_path):
     assert "NB2SERVICE_CELL_TIMEOUT" in str(err.value)
 
 
+def test_a_kernel_that_never_answers_is_a_build_error_not_a_traceback(make_repo, tmp_path, monkeypatch):
+    # On a machine too busy for the kernel to start in time, jupyter_client raises a bare RuntimeError.
+    from builder.build import execute
+
+    real_manager = execute._kernel_manager
+
+    def silent_kernel(env, work):  # a kernel process that starts and never answers
+        km = real_manager(env, work)
+        spec = work / "kernels" / execute.KERNEL_NAME / "kernel.json"
+        spec.write_text(json.dumps({"argv": [str(env.python), "-c", "import time; print('kernel stuck'); "
+                                             "time.sleep(60)", "{connection_file}"],
+                                    "display_name": "stuck", "language": "python"}))
+        return km
+
+    monkeypatch.setattr(execute, "_kernel_manager", silent_kernel)
+    monkeypatch.setattr(execute, "KERNEL_STARTUP_TIMEOUT", 2)
+    repo = make_repo({"train.ipynb": notebook(FIT)})
+    with pytest.raises(NotebookExecutionError, match="the notebook's kernel did not start") as err:
+        run_build(repo, tmp_path)
+    assert err.value.exit_code == 5 and "more time than 2 s" in (err.value.hint or "")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_cell_that_calls_sys_exit_fails_the_build(make_repo, tmp_path):
     repo = make_repo({"train.ipynb": notebook(FIT, "import sys\nsys.exit(3)")})
     with pytest.raises(NotebookExecutionError, match="cell 2"):
