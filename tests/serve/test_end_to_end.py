@@ -46,18 +46,9 @@ def built(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def serve(tmp_path):
+def serve(start_server):
     """Start a server of one's own (own settings, to be stopped by the test or at its end)."""
-    started = []
-
-    def start(artifact: Path, **kwargs) -> Server:
-        server = Server(artifact, tmp_path / f"server-{len(started)}.log", **kwargs)
-        started.append(server)
-        server.wait_ready()
-        return server
-    yield start
-    for server in started:
-        server.stop()
+    return start_server
 
 
 @pytest.fixture(scope="module")
