@@ -177,6 +177,21 @@ def remove_image(tag: str) -> None:
     subprocess.run(["buildah", "rmi", "-f", tag], capture_output=True)
 
 
+def run_in(image: str, *command: str, user: str = "1001") -> subprocess.CompletedProcess:
+    """``command`` run in a new container of ``image`` as ``user`` (stdout and stderr captured)."""
+    name = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        return subprocess.run(["buildah", "run", "--isolation", "chroot", "--user", user, name, "--", *command],
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        subprocess.run(["buildah", "rm", name], capture_output=True)
+
+
+def examples(image: str) -> list:
+    """The example rows the build recorded in the image's model metadata."""
+    return json.loads(read(image, "/opt/app-root/model/metadata.json"))["examples"]
+
+
 def read(image: str, path: str) -> str:
     """The text of ``path`` in ``image``."""
     container = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()

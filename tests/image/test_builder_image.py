@@ -25,15 +25,6 @@ def inspect(image: str) -> dict:
     return json.loads(out.stdout)
 
 
-def run_in(image: str, *command: str, user: str = "1001") -> subprocess.CompletedProcess:
-    name = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()
-    try:
-        return subprocess.run(["buildah", "run", "--isolation", "chroot", "--user", user, name, "--", *command],
-                              capture_output=True, text=True, timeout=120)
-    finally:
-        subprocess.run(["buildah", "rm", name], capture_output=True)
-
-
 # ---- the builder image ---------------------------------------------------------------------------
 
 def test_the_builder_image_advertises_its_scripts_port_and_user(builder_image):
@@ -50,7 +41,7 @@ def test_the_builder_image_advertises_its_scripts_port_and_user(builder_image):
 
 
 def test_the_builder_image_keeps_tool_and_app_apart_and_no_package_cache(builder_image):
-    probe = run_in(builder_image, "/bin/sh", "-c",
+    probe = s2i.run_in(builder_image, "/bin/sh", "-c",
                    "ls /usr/libexec/s2i; command -v nb2service; /opt/app-root/bin/python -c 'import sklearn, scipy, "
                    "pandas, numpy, ipykernel, flask, gunicorn, prometheus_client, orjson, joblib; print(\"app ok\")'; "
                    "/opt/app-root/bin/python -c 'import builder' 2>/dev/null || echo 'no tool in app'; "
@@ -63,7 +54,7 @@ def test_the_builder_image_keeps_tool_and_app_apart_and_no_package_cache(builder
 
 
 def test_usage_says_how_to_build_and_call_the_service(builder_image):
-    usage = run_in(builder_image, "/usr/libexec/s2i/usage")
+    usage = s2i.run_in(builder_image, "/usr/libexec/s2i/usage")
     assert usage.returncode == 0
     for phrase in ("s2i build", "oc new-app", "--as-dockerfile", "NOTEBOOK", "/predict", "secrets"):
         assert phrase in usage.stdout

@@ -6,10 +6,8 @@ build (image/Containerfile.serving) and by S2I's runtime-image flow."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,68 +22,22 @@ STRAY = ["opt/app-root/src/.cache/Microsoft", "opt/app-root/src/.ipython", "opt/
          "opt/app-root/src/.local/share/jupyter", "root/.cache"]
 
 
-def slow_request(run: pid1.Pid1, rows: list) -> dict:
-    """A /predict request held in flight by its client across a SIGTERM to PID 1: half the body,
-    the signal, 1.5 s, the rest. Returns the answer and the times."""
-    body = json.dumps({"instances": rows}).encode()
-    times = {}
-    with socket.create_connection(("127.0.0.1", run.port), timeout=20) as conn:
-        started = time.monotonic()
-        conn.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body[:len(body) // 2])
-        time.sleep(0.3)
-        run.sigterm()
-        times["signalled"] = time.monotonic()
-        time.sleep(1.5)
-        times["alive_after_1.5s"] = run.proc.poll() is None
-        conn.sendall(body[len(body) // 2:])
-        response = b""
-        while chunk := conn.recv(65536):
-            response += chunk
-    times["answered"] = time.monotonic()
-    times["own"] = times["answered"] - started
-    head, _, payload = response.partition(b"\r\n\r\n")
-    times["status"] = head.split(b" ")[1].decode() if head else None
-    times["body"] = json.loads(payload) if payload else None
-    return times
-
-
-def stop_in_flight(image: str, log: Path, rows: list) -> dict:
-    """Run ``image`` as PID 1 (uid 12345:0), stop it with a request in flight; returns the times."""
-    with pid1.run_as_pid1(image, log, env={"WEB_CONCURRENCY": "2"}) as run:
-        run.wait_ready(180)
-        run.wait_workers(2)
-        init = run.comm()
-        times = slow_request(run, rows)
-        code = run.proc.wait(30)
-        times.update(code=code, exited=time.monotonic(), init=init, argv=run.argv)
-    times["log"] = log.read_text()
-    return times
-
-
 @pytest.mark.parametrize("form", ["shell", "exec"])
 def test_sigterm_to_pid1_lets_the_request_in_flight_finish_and_everything_exits_0(form, app_images, tmp_path):
     """The app image's own Cmd (shell form, as `s2i --as-dockerfile`, OpenShift and Tekton write it;
     exec form, as `s2i build` with a docker daemon commits it) under its Entrypoint, as PID 1."""
     image, _ = app_images("churn")
-    rows = examples(image)
+    rows = s2i.examples(image)
     if form == "exec":
-        image = pid1.with_cmd(image, ["/usr/libexec/s2i/run"], tag("churn-exec-cmd"))
+        image = pid1.derive(image, tag("churn-exec-cmd"), cmd=["/usr/libexec/s2i/run"])
     try:
-        times = stop_in_flight(image, tmp_path / "run.log", rows)
+        times = pid1.stop_in_flight(image, tmp_path / "run.log", rows)
     finally:
         if form == "exec":
             s2i.remove_image(image)
-    exit_after_signal = times["exited"] - times["signalled"]
-    print(f"{form}-form Cmd {times['argv']}: PID 1 is {times['init']}; the in-flight request took "
-          f"{times['own']:.2f} s and was answered {times['answered'] - times['signalled']:.2f} s after SIGTERM "
-          f"({times['status']}); everything exited {times['code']} {exit_after_signal:.2f} s after SIGTERM")
+    print(f"{form}-form Cmd: {pid1.describe(times)}")
     assert times["init"] == "dumb-init"
-    assert times["alive_after_1.5s"], "the server exited with a request in flight"
-    assert times["status"] == "200" and len(times["body"]["predictions"]) == len(rows), times
-    assert times["code"] == 0
-    assert times["exited"] - times["answered"] < 2, times["log"][-2000:]
-    assert "Handling signal: term" in times["log"] and "Shutting down: Master" in times["log"]
+    pid1.assert_drained(times, rows)
 
 
 def test_the_app_image_starts_with_a_clean_log_and_holds_no_stray_build_state(app_images, tmp_path):
@@ -172,10 +124,6 @@ def site_packages(image: str) -> set[str]:
     return s2i.listing(image, "/opt/app-root/lib/python3*/site-packages")
 
 
-def examples(image: str) -> list:
-    return json.loads(s2i.read(image, "/opt/app-root/model/metadata.json"))["examples"]
-
-
 def answers(base: str, rows: list) -> dict:
     got = {}
     for path, body in [("/predict", {"instances": rows}), ("/invocations", {"dataframe_records": rows}),
@@ -203,7 +151,7 @@ def test_the_serving_image_is_at_most_half_the_app_image_answers_the_same_and_st
     assert not {"matplotlib", "ipykernel", "skl2onnx", "onnx", "jupyter_client", "uv", "sklearn", "pandas",
                 "scipy", "pip"} & packages, packages
 
-    rows = examples(app)
+    rows = s2i.examples(app)
     with s2i.running(app, user="12345:0") as (base, _):
         want = answers(base, rows)
     with pid1.run_as_pid1(serving, tmp_path / "serving.log") as run:
@@ -211,7 +159,7 @@ def test_the_serving_image_is_at_most_half_the_app_image_answers_the_same_and_st
         got = answers(run.base, rows)
         assert json.loads(got["/model"][1])["inference"]["path"] == "onnx"
     assert got == want
-    times = stop_in_flight(serving, tmp_path / "stop.log", rows)
+    times = pid1.stop_in_flight(serving, tmp_path / "stop.log", rows)
     assert times["status"] == "200" and times["code"] == 0 and times["exited"] - times["answered"] < 2, times
 
 
@@ -222,7 +170,7 @@ def test_s2i_runtime_image_flow_prunes_the_app_root_in_its_own_layer(app_images,
         log = s2i_runtime_build(app, runtime_image, name)
         assert "---> Keeping what serving /opt/app-root/model needs" in log
         assert site_packages(name) == site_packages(chained_image[0])
-        rows = examples(name)
+        rows = s2i.examples(name)
         with pid1.run_as_pid1(name, tmp_path / "run.log") as run:
             run.wait_ready(120)
             status, body = s2i.http(run.base + "/predict", {"instances": rows})
