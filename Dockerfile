@@ -22,6 +22,7 @@ LABEL summary="Builds a Jupyter notebook that trains a model into a REST model s
 
 ENV APP_ROOT=/opt/app-root \
     HOME=/opt/app-root/src \
+    STI_SCRIPTS_PATH=/usr/libexec/s2i \
     PATH=/opt/app-root/bin:/opt/nb2service/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     NB2SERVICE_ENV=/opt/app-root \
     NB2SERVICE_ARTIFACT=/opt/app-root/model \

@@ -140,7 +140,8 @@ def local_predictions(artifact: Path, rows: list) -> dict:
 
 @pytest.fixture(scope="session")
 def iris_with_s2i_features(tmp_path_factory) -> Path:
-    """iris-numpy plus what S2I users bring: .s2i/environment, a .s2i/bin/assemble calling ours, and a
+    """iris-numpy plus what S2I users bring: .s2i/environment, a .s2i/bin/assemble and a .s2i/bin/run
+    calling ours (as sclorg's images document it, through $STI_SCRIPTS_PATH; run exec's), and a
     first cell that needs a build secret (it checks a hash, so the value never enters the notebook)."""
     repo = tmp_path_factory.mktemp("iris-s2i") / "iris-numpy"
     shutil.copytree(EXAMPLES / "iris-numpy", repo)
@@ -148,8 +149,11 @@ def iris_with_s2i_features(tmp_path_factory) -> Path:
     (repo / ".s2i" / "environment").write_text("# kept in the image: no secrets here\nMODEL_VARIABLE=clf\n")
     assemble = repo / ".s2i" / "bin" / "assemble"
     assemble.write_text("#!/bin/bash\nset -euo pipefail\necho '---> custom assemble: before'\n"
-                        "/usr/libexec/s2i/assemble\necho '---> custom assemble: after'\n")
+                        "\"$STI_SCRIPTS_PATH/assemble\"\necho '---> custom assemble: after'\n")
     assemble.chmod(0o755)
+    run = repo / ".s2i" / "bin" / "run"
+    run.write_text("#!/bin/bash\nset -euo pipefail\necho '---> custom run'\nexec \"$STI_SCRIPTS_PATH/run\"\n")
+    run.chmod(0o755)
     path = next(repo.glob("*.ipynb"))
     nb = nbformat.read(path, as_version=4)
     digest = hashlib.sha256(SECRET.encode()).hexdigest()

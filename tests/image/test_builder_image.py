@@ -38,6 +38,7 @@ def test_the_builder_image_advertises_its_scripts_port_and_user(builder_image):
     assert config["User"] == "1001" and config["WorkingDir"] == "/opt/app-root/src"
     env = dict(e.split("=", 1) for e in config["Env"])
     assert env["HOME"] == "/opt/app-root/src" and env["NB2SERVICE_ENV"] == "/opt/app-root"
+    assert env["STI_SCRIPTS_PATH"] == "/usr/libexec/s2i"  # as on sclorg's images: repos' own scripts call it
 
 
 def test_the_builder_image_keeps_tool_and_app_apart_and_no_package_cache(builder_image):

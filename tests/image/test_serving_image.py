@@ -40,6 +40,20 @@ def test_sigterm_to_pid1_lets_the_request_in_flight_finish_and_everything_exits_
     pid1.assert_drained(times, rows)
 
 
+def test_a_repos_own_run_script_that_execs_ours_stops_the_same_way(app_images, tmp_path):
+    """iris-numpy brings .s2i/bin/run (`exec "$STI_SCRIPTS_PATH/run"`): its image's Cmd is that script,
+    in shell form. Without `exec` the server would be a child of the script's bash, which dies at
+    the SIGTERM, and dumb-init would end the container mid-drain (docs/s2i.md)."""
+    image, _ = app_images("iris-numpy")
+    assert pid1.image_config(image)["Cmd"] == ["/bin/sh", "-c", "/tmp/scripts/run"]
+    rows = s2i.examples(image)
+    times = pid1.stop_in_flight(image, tmp_path / "run.log", rows)
+    print(f"a repo's own run: {pid1.describe(times)}")
+    assert "---> custom run" in times["log"]
+    assert times["init"] == "dumb-init"
+    pid1.assert_drained(times, rows)
+
+
 def test_the_app_image_starts_with_a_clean_log_and_holds_no_stray_build_state(app_images, tmp_path):
     image, build_log = app_images("churn")
     container = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()
