@@ -11,7 +11,7 @@ UV_INDEX_ARGS = $(if $(PIP_INDEX_URL),--index-url $(PIP_INDEX_URL)) \
 	$(foreach url,$(PIP_EXTRA_INDEX_URL),--extra-index-url $(url)) \
 	$(foreach host,$(PIP_TRUSTED_HOST),--allow-insecure-host $(host))
 
-.PHONY: venv test-venv demo build-demo test test-fast corpus clean bench
+.PHONY: venv test-venv demo build-demo test test-fast corpus clean bench bench-features
 
 # The venv holds the package alone (what `make demo` needs); the test extras are added by test-venv.
 # pip installs uv (a dependency of nb2service) and uv installs the rest: about 4 times faster than pip.
@@ -59,6 +59,12 @@ clean:
 bench: test-venv
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
+
+# Only the raw records vs engineered inputs part of `make bench` (bench/features.py, notebooks/insurance-costs):
+# writes bench/results/<date>-features.json and .md. BENCH_SECONDS per wrk run, BENCH_WORKERS workers.
+bench-features: test-venv
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py --variants ""
 
 # The long reliability variants (tests/reliability): 60 s of load at concurrency 64, a 100,000-request
 # soak, kill -9 under 30 s of load (`soak`), and more than 1,000 fuzzed requests per endpoint family for

@@ -284,7 +284,8 @@ def main() -> None:
     document["machine"]["load_average_end"] = os.getloadavg()
     document["seconds"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds())
     (BENCH / "results").mkdir(exist_ok=True)
-    stem = BENCH / "results" / (started.strftime("%Y-%m-%dT%H%M") + ("" if args.variants == "linear,forest" else f"-{args.variants.replace(',', '-')}"))
+    suffix = "" if args.variants == "linear,forest" else f"-{args.variants.replace(',', '-') or 'features'}"
+    stem = BENCH / "results" / (started.strftime("%Y-%m-%dT%H%M") + suffix)
     stem.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n")
     markdown = report.markdown(document)
     if document.get("features"):

@@ -119,24 +119,37 @@ class Frozen:
 
     def raw(self, raw):
         """The request's records as the notebook's table: its columns in order, the placeholders
-        of those callers need not send (the target, columns the path does not read)."""
-        spec = self.state["raw"]
-        self._local.rows = len(raw)
-        self._local.index = raw.index
+        of those callers need not send (the target, columns the path does not read). ``raw``: a
+        DataFrame, or the service's decoded ``{column: array}`` (one DataFrame built, not two)."""
         import numpy as np
         import pandas as pd
 
-        placeholders, n = spec["placeholders"], len(raw)
+        spec = self.state["raw"]
+        placeholders = spec["placeholders"]
+        if isinstance(raw, pd.DataFrame):
+            n, index, present = len(raw), raw.index, raw.columns
+
+            def values(name):
+                return raw[name].to_numpy(copy=True)
+        else:
+            n = len(next(iter(raw.values()))) if raw else 0
+            index, present = None, raw
+
+            def values(name):
+                return np.array(raw[name], copy=True)
+        self._local.rows = n
         data = {}
         for name in spec["columns"]:
-            if name in raw.columns:
-                data[name] = raw[name].to_numpy(copy=True)
+            if name in present:
+                data[name] = values(name)
             elif name in placeholders:
                 value = placeholders[name]
                 data[name] = np.full(n, value, dtype=object if isinstance(value, str) or value is None else None)
         # a fresh 0..n-1 index, as a freshly loaded table has (a frame the notebook builds from an
         # array aligns with it); the request's own index comes back in ``output``
-        return pd.DataFrame(data, index=pd.RangeIndex(n))
+        frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+        self._local.index = frame.index if index is None else index
+        return frame
 
     def table(self, key: str):
         value = self.state["tables"][key]
@@ -273,13 +286,14 @@ def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", du
     else:
         prefixes = list(prefix)
     seps = [prefix_sep[name] for name in names] if isinstance(prefix_sep, dict) else [prefix_sep] * len(names)
-    made = {}
+    # one DataFrame of the kept columns' own arrays and the dummies (a drop and a concat cost
+    # several times more on a few rows); get_dummies puts the dummies after the kept columns
+    made = {name: data[name].array for name in data.columns if name not in levels}
     for name, pre, sep in zip(names, prefixes, seps):
         values = data[name].to_numpy(dtype=object)
         for level in levels[name][1 if drop_first else 0:]:
             made[f"{pre}{sep}{level}"] = (values == level).astype(made_dtype)
-    rest = data.drop(columns=names)
-    return pd.concat([rest, pd.DataFrame(made, index=data.index)], axis=1) if made else rest
+    return pd.DataFrame(made, index=data.index)
 
 
 def _dummy_dtype(result, data):

@@ -48,6 +48,8 @@ class ServedModel:
         self.features = features
         #: The default inputs: the raw records when ``features`` serves, else the engineered ones.
         self.schema = self.engineered_schema if features is None else InputSchema.from_metadata(metadata)
+        if features is not None:
+            self.schema.frames = False  # features() builds the one DataFrame from {column: array}
 
     @classmethod
     def load(cls, root: Path | str, *, fast: bool = True) -> "ServedModel":
@@ -145,8 +147,8 @@ class ServedModel:
         return self.predict(schema.from_records(records), engineered=engineered, **kwargs)
 
     def _engineer(self, frame: Any) -> Any:
-        """The model's input for decoded raw records: ``features()``, then, for the fast path,
-        ``{column: array}``."""
+        """The model's input for decoded raw records (``{column: array}``, or a DataFrame):
+        ``features()``, then, for the fast path, ``{column: array}``."""
         try:
             value = run_features(self.features, frame)
         except NB2ServiceError:
