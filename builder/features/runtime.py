@@ -62,7 +62,7 @@ class Recorder:
         estimator.fit(*args, **kwargs)
         kept = copy.deepcopy(estimator)
         self.state["fitted"].setdefault(key, []).append(kept)
-        self.state["fast_fitted"].setdefault(key, []).append(bool(args) and _numpy_agrees(kept, args[0]))
+        self.state["fast_fitted"].setdefault(key, []).append(bool(args) and _fast_form(kept, args[0]))
         return estimator
 
     def stat(self, key: str, compute):
@@ -219,10 +219,12 @@ class Fitted:
 
     __slots__ = ("estimator", "numpy")
 
-    def __init__(self, estimator, numpy: bool = False):
+    def __init__(self, estimator, numpy=False):
         self.estimator = estimator
         #: Its transform gives the same on the frame's float64 values (checked at build, on the data
         #: it was fitted on): skip scikit-learn's DataFrame validation, the larger part of its cost.
+        #: ``"arithmetic"``: so does the scaler's own arithmetic on them (``scaled``), which skips
+        #: the rest of scikit-learn's per-call validation as well.
         self.numpy = numpy
 
     def _aligned(self, X):
@@ -234,7 +236,9 @@ class Fitted:
     def transform(self, X, *args, **kwargs):
         X = self._aligned(X)
         if self.numpy and not args and not kwargs and hasattr(X, "to_numpy"):
-            return _numpy_transform(self.estimator, X)
+            values = X.to_numpy(dtype="float64")
+            made = scaled(self.estimator, values) if self.numpy == ARITHMETIC else None
+            return made if made is not None else _numpy_transform(self.estimator, values)
         return self.estimator.transform(X, *args, **kwargs)
 
     def predict(self, X, *args, **kwargs):
@@ -244,27 +248,61 @@ class Fitted:
         return getattr(self.estimator, name)
 
 
-def _numpy_transform(estimator, X):
+ARITHMETIC = "arithmetic"
+SCALERS = {"sklearn.preprocessing._data.StandardScaler", "sklearn.preprocessing._data.MinMaxScaler"}
+
+
+def scaled(estimator, X):
+    """``estimator.transform(X)`` for a fitted StandardScaler or MinMaxScaler (the class itself,
+    not a subclass) and a 2-D float64 array, as the arithmetic scikit-learn runs after validating its
+    input; None for anything else (another transformer, a width it was not fitted on, infinite
+    values, which scikit-learn rejects): then scikit-learn's own transform runs."""
+    import numpy as np
+
+    cls = type(estimator)
+    if f"{cls.__module__}.{cls.__qualname__}" not in SCALERS or X.ndim != 2 \
+            or X.shape[1] != getattr(estimator, "n_features_in_", -1) or np.isinf(X).any():
+        return None
+    if cls.__name__ == "StandardScaler":
+        if estimator.with_mean:
+            X = X - estimator.mean_
+        if estimator.with_std:
+            X = X / estimator.scale_
+        return X if X.base is None else X.copy()
+    X = X * estimator.scale_ + estimator.min_
+    if getattr(estimator, "clip", False):
+        np.clip(X, estimator.feature_range[0], estimator.feature_range[1], out=X)
+    return X
+
+
+def _numpy_transform(estimator, values):
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "X does not have valid feature names": on purpose
-        return estimator.transform(X.to_numpy(dtype="float64"))
+        return estimator.transform(values)
 
 
-def _numpy_agrees(estimator, X) -> bool:
-    """Whether ``estimator.transform`` gives the same array on ``X``'s float64 values as on the
-    DataFrame ``X`` (numeric columns only, a plain array out), on up to 500 of its rows."""
+def _fast_form(estimator, X):
+    """How ``estimator.transform`` may skip scikit-learn's validation when serving: ``"arithmetic"``
+    (``scaled``) or True (the DataFrame's float64 values) when that gives the same array as
+    ``transform`` on the DataFrame ``X`` (numeric columns only, a plain array out) on up to 500 of
+    its rows; else False."""
     import numpy as np
     import pandas as pd
+
+    def same(want, got):
+        return type(want) is np.ndarray and type(got) is np.ndarray and want.dtype == got.dtype \
+            and want.shape == got.shape and np.array_equal(want, got, equal_nan=True)
 
     try:
         if not isinstance(X, pd.DataFrame) or not all(k in "biuf" for k in X.dtypes.map(lambda d: d.kind)):
             return False
         sample = X.iloc[:500]
-        want, got = estimator.transform(sample), _numpy_transform(estimator, sample)
-        return type(want) is np.ndarray and type(got) is np.ndarray and want.dtype == got.dtype \
-            and np.array_equal(want, got, equal_nan=True)
+        want, values = estimator.transform(sample), sample.to_numpy(dtype="float64")
+        if not same(want, _numpy_transform(estimator, values)):
+            return False
+        return ARITHMETIC if same(want, scaled(estimator, values)) else True
     except Exception:  # noqa: BLE001 - then the DataFrame path serves
         return False
 

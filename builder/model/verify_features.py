@@ -2,8 +2,8 @@
 artifact as the service loads it, must rebuild the model's training matrix from raw records.
 
 On up to 500 training rows (``builder.kernel.replay`` wrote them with their index): the records,
-decoded by the raw input schema as a request would be, go through ``features()`` all at once and
-each row alone; every result must be the training matrix's row with the same index (identical for
+decoded by the raw input schema as a request would be, go through ``features()`` all at once (as a
+DataFrame and as the service's ``{column: array}``) and each row alone; every result must be the training matrix's row with the same index (identical for
 encodings, integers and strings; floats within a relative ``RTOL``), and the model's predictions on
 the batch's result must equal the kernel's. Any difference or exception: the service keeps the
 engineered inputs and metadata.json says why (the row, the column, the statements that may use
@@ -59,6 +59,17 @@ def _compare_all(root, features, schema, check: dict, info: dict) -> str | None:
     records, index, matrix = check["records"], check["index"], check["matrix"]
     batch = features(_frame(schema, records, index))
     problem = _compare(batch, matrix, index, "all rows at once")
+    if problem:
+        return problem + _suspects(root, info)
+    # as the service calls it: the records decoded to {column: array}, the rows numbered 0..n-1
+    schema.frames = False
+    try:
+        served = features(schema.from_records(records))
+    finally:
+        schema.frames = True
+    if hasattr(served, "index"):
+        served.index = index
+    problem = _compare(served, matrix, index, "all rows at once, decoded as the service decodes a request")
     if problem:
         return problem + _suspects(root, info)
     for i in range(len(records)):
