@@ -202,9 +202,10 @@ class Frozen:
                 value = pd.DataFrame(np.asarray(value), columns=spec["columns"])
             if list(value.columns) != spec["columns"]:
                 value = value.reindex(columns=spec["columns"], fill_value=0)
-            for name, dtype in spec["dtypes"].items():
-                if str(value[name].dtype) != dtype:
-                    value[name] = value[name].astype(dtype)
+            wanted = spec["dtypes"]
+            for name, dtype in zip(value.columns, value.dtypes):  # one dtypes call, not a Series per column
+                if name in wanted and str(dtype) != wanted[name]:
+                    value[name] = value[name].astype(wanted[name])
             if rows is not None and not value.index.equals(self._local.index):
                 value.index = self._local.index
             return value
@@ -335,15 +336,12 @@ def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", du
 
 
 def _frame(columns: dict, index):
-    """``pd.DataFrame(columns, index=index)`` for ``{name: array}`` (fresh arrays, distinct names),
-    through the constructor's own array path, which skips the dict handling (a third of the cost
-    on a few rows); the public constructor where pandas has no ``_from_arrays``."""
+    """``pd.DataFrame(columns, index=index)`` for ``{name: array}`` of fresh arrays, which it may
+    keep rather than copy into consolidated blocks: one block per column, so that the statements
+    replacing a column (``df["x"] = ...``) need not split a block (about 5% less per request)."""
     import pandas as pd
 
-    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
-    if from_arrays is None:
-        return pd.DataFrame(columns, index=index)
-    return from_arrays(list(columns.values()), columns=pd.Index(list(columns)), index=index)
+    return pd.DataFrame(columns, index=index, copy=False)
 
 
 def _column_array(data, i: int):
