@@ -115,6 +115,11 @@ def markdown(result: dict) -> list[str]:
     if one and hundred:
         lines += ["", "Where features() spends it: median µs of each statement of `features.py`:", "",
                   "| statement | 1 row | 100 rows |", "| --- | --- | --- |"]
-        lines += [f"| `{a[0][:90]}` | {a[1]} | {b[1]} |" for a, b in zip(one, hundred)]
+        lines += [f"| `{_cell(a[0])}` | {a[1]} | {b[1]} |" for a, b in zip(one, hundred)]
         lines.append(f"| all statements | {round(sum(a[1] for a in one), 1)} | {round(sum(b[1] for b in hundred), 1)} |")
     return lines
+
+
+def _cell(text: str) -> str:
+    """A statement as a markdown table cell (a pipe would end the cell)."""
+    return text[:90].replace("|", "\\|")
