@@ -3,11 +3,11 @@ artifact as the service loads it, must rebuild the model's training matrix from 
 
 On up to 500 training rows (``builder.kernel.replay`` wrote them with their index): the records,
 decoded by the raw input schema as a request would be, go through ``features()`` all at once (as a
-DataFrame and as the service's ``{column: array}``) and each row alone; every result must be the training matrix's row with the same index (identical for
-encodings, integers and strings; floats within a relative ``RTOL``), and the model's predictions on
-the batch's result must equal the kernel's. Any difference or exception: the service keeps the
-engineered inputs and metadata.json says why (the row, the column, the statements that may use
-the whole table).
+DataFrame, and as the ``{column: array}`` the service passes) and each row alone; every result must
+be the training matrix's row with the same index (identical for encodings, integers and strings;
+floats within a relative ``RTOL``), and the model's predictions on the batch's result must equal
+the kernel's. Any difference or exception: the service keeps the engineered inputs and
+metadata.json says why (the row, the column, the statements that may use the whole table).
 """
 
 from __future__ import annotations
