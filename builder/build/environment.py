@@ -25,6 +25,7 @@ from pathlib import Path
 from .. import __version__
 from ..config import BuildSettings, IndexSettings, process_environment
 from ..errors import DependencyError
+from ..package_copy import fixed_copy, versioned_copy
 from .resolve import AsOf, Resolution, resolve
 
 #: What every build environment needs besides the notebook's own dependencies: a kernel to run the
@@ -124,7 +125,7 @@ def prepare_environment(lines: list[str], settings: BuildSettings, as_of: AsOf |
                         keep_existing=settings.env_path is not None)
             (root / MARKER).write_text(json.dumps({"key": key, "nb2service": __version__,
                                                    "resolution": resolution.to_json()}))
-        lib = _install_package_copy(root)
+        lib = fixed_copy(root) if settings.env_path is not None else versioned_copy(root)
     return BuildEnvironment(root / "bin" / "python", root, key, reused, lib, resolution)
 
 
@@ -183,16 +184,6 @@ def _run(cmd: list[str], what: str, lines: list[str] | None = None) -> None:
             f"could not {what} (exit {result.returncode}):\n    {tail}{asked}",
             hint="fix or loosen the pin the installer names (requirements.txt, %pip lines), or set PIP_INDEX_URL",
         )
-
-
-def _install_package_copy(root: Path) -> Path:
-    """Copy the ``builder`` package into the environment so its interpreter can import it."""
-    lib = root / "nb2service-lib"
-    target = lib / "builder"
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(PACKAGE_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return lib
 
 
 def installed_distributions(env: BuildEnvironment) -> dict[str, str]:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..config import ServeSettings, process_environment
 from ..errors import EnvironmentGone, EnvironmentNotRecreated
+from ..package_copy import versioned_copy
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../builder
 MARKER = "nb2service-runtime.json"
@@ -81,7 +82,7 @@ def recreate(artifact: Path, meta: dict, settings: ServeSettings, log) -> Servin
             _make(root, lines, python, settings)
             (root / MARKER).write_text(json.dumps({"key": key, "python": python, "lock": lines}))
             log(f"---> recreated in {time.monotonic() - started:.1f} s (Python {_venv_version(root) or python})")
-        lib = _package_copy(root)
+        lib = versioned_copy(root)
     return ServingEnvironment(root / "bin" / "python", lib)
 
 
@@ -147,22 +148,6 @@ def _complete(root: Path, key: str) -> bool:
     except (OSError, ValueError):
         return False
     return marker.get("key") == key and (root / "bin" / "python").exists()
-
-
-def _package_copy(root: Path) -> Path:
-    """A copy of the running ``builder`` package in ``root``, in a folder named by its contents' hash:
-    made once per nb2service version and never changed, so a server already running from it is safe."""
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0" + path.read_bytes())
-    lib = root / f"nb2service-lib-{digest.hexdigest()[:12]}"
-    if not (lib / "builder").is_dir():
-        partial = root / f".{lib.name}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        shutil.copytree(PACKAGE_DIR, partial / "builder", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        partial.rename(lib)
-    return lib
 
 
 def _venv_version(root: Path) -> str | None:
