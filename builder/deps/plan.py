@@ -25,8 +25,10 @@ KERNEL_PROVIDED = frozenset({"IPython", "ipykernel"})
 OPTIONAL = "optional import (inside try/except ImportError); not installed"
 
 
-def plan_dependencies(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookNode]]) -> DependencyPlan:
-    """Work out what ``notebooks`` (paths inside ``repo``, parsed v4 nodes) need installed.
+def plan_dependencies(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookNode]],
+                      python: str | None = None) -> DependencyPlan:
+    """Work out what ``notebooks`` (paths inside ``repo``, parsed v4 nodes) need installed in an
+    environment of ``python`` ("3.12"; default the build's own).
 
     Raises ``DependencyError`` for a declared file that cannot be read (naming file and line).
     """
@@ -35,7 +37,7 @@ def plan_dependencies(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookN
     folders = list(dict.fromkeys(path.parent for path, _ in notebooks))
     pythons = [".".join(str(nb.metadata.get("language_info", {}).get("version", "")).split(".")[:2])
                for _, nb in notebooks]
-    declared = read_declared(repo, folders, [p for p in pythons if p])
+    declared = read_declared(repo, folders, [p for p in pythons if p], python)
     magic = Found()
     for path, nb in notebooks:
         magic.add(scan_pip_lines(nb, path, repo, display(path, repo)))
