@@ -163,9 +163,11 @@ def choose(recorded: str | None, uv: str | None, *, existing: Path | None = None
                                      "its code and wheels may behave differently here")
     found = find(wanted, uv)
     if found is None:
-        return _with(mine, recorded, f"the notebook records {label}, but no Python {wanted[0]}.{wanted[1]} is "
-                                     f"installed here (uv python find, pyenv, PATH); code or wheels that need it may "
-                                     f"fail (`uv python install {wanted[0]}.{wanted[1]}` makes one available)")
+        short = f"{wanted[0]}.{wanted[1]}"
+        return _with(mine, recorded, f"the notebook records {label}, but no Python {short} was found here (uv python "
+                                     f"find, pyenv, PATH), so the build's own runs it and code or wheels that need "
+                                     f"{short} may fail: install one (`uv python install {short}`, pyenv, or a builder "
+                                     f"image with Python {short}) and build again")
     return _with(found, recorded, f"the notebook records {label}")
 
 

@@ -197,8 +197,18 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
                 f"so the artifact and the build's memory stay bounded\n{_first_lines(cell)}",
                 hint="print less (df.head() rather than df), or raise NB2SERVICE_MAX_OUTPUT_MB"), rel, index, cell)
         run.cells_run += 1
+    keep_widgets(client)
     run.seconds = time.monotonic() - started
     log(f"    {rel}: {run.cells_run} cells run, {run.cells_skipped} skipped, {run.seconds:.1f} s")
+
+
+def keep_widgets(client: NotebookClient) -> None:
+    """Keep the state of the Jupyter widgets the notebook displayed (sliders, ``interact``'s output,
+    progress bars) in the executed notebook's ``metadata.widgets``, as Jupyter saves it, so the
+    executed notebook shows them; then start afresh for the next notebook of the run."""
+    client.set_widgets_metadata()
+    client.widget_state.clear()
+    client.widget_buffers.clear()
 
 
 def newer_python_hint(ename: str, recorded: str | None, interpreter: Interpreter | None = None) -> str | None:
@@ -212,11 +222,9 @@ def newer_python_hint(ename: str, recorded: str | None, interpreter: Interpreter
     running = interpreter or own()
     if wanted <= running.series:
         return None
-    why = running.reason or "the build's own Python"
+    why = running.reason or f"install Python {wanted[0]}.{wanted[1]} where the build runs"
     return (f"written for Python {wanted[0]}.{wanted[1]} (metadata.language_info.version {recorded}); this build runs "
-            f"Python {running.short}, which cannot parse it ({why}): "
-            f"install Python {wanted[0]}.{wanted[1]} where the build runs (`uv python install {wanted[0]}.{wanted[1]}`, "
-            f"pyenv, or a Python {wanted[0]}.{wanted[1]} builder image) and build again")
+            f"Python {running.short}, which cannot parse it: {why}")
 
 
 def cell_name(rel: Path, index: int, count: int | None, counted: bool = True) -> str:

@@ -6,7 +6,8 @@ Each repair is a change to the requirement lines (the rest of the stack stays as
   distribution (``%matplotlib inline`` without ``import matplotlib``; ``pkg_resources`` from an old
   library: setuptools), or a library's lazily imported optional dependency (pandas' "Missing optional
   dependency 'tabulate'", ``read_excel`` -> openpyxl, ``to_parquet`` -> pyarrow, ``df.style`` ->
-  jinja2): the distribution is added, resolved as of the same date as the rest; once per module.
+  jinja2; tqdm.notebook's "IProgress not found": ipywidgets): the distribution is added, resolved as
+  of the same date as the rest; once per module.
 - **a compiled library built for another numpy**: numpy moves below 2, or the library to its last
   release before numpy 2;
 - **a library's bug** (a StopIteration, RuntimeError... raised inside it): the library moves to the
@@ -35,6 +36,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..config import IndexSettings, process_environment
+from ..deps.jupyter import NO_WIDGETS, WIDGETS
 from ..deps.mapping import resolve as distribution_of
 from .drift import CANNOT_IMPORT, FRAME, raised_in
 from .releases import ReleaseHistory
@@ -75,6 +77,8 @@ def missing_module(ename: str, evalue: str) -> str | None:
         return "setuptools"
     if NBFORMAT.search(evalue):
         return "nbformat"
+    if NO_WIDGETS in evalue:  # tqdm.notebook without Jupyter's widgets
+        return WIDGETS
     match = OPTIONAL.search(evalue) if ename in ("ImportError", "ModuleNotFoundError") else None
     if match:
         return canonicalize_name(match.group(1))
@@ -93,8 +97,10 @@ def add_module(failure, lines: list[str], tried: set[str]) -> Repair | None:
     dist = missing_module(failure.ename, failure.evalue)
     if dist is None or dist in tried or any(_name(line) == dist for line in lines):
         return None
+    what = "Jupyter's widgets, which Jupyter gives notebooks" if dist == WIDGETS else \
+        "a magic or a library's optional dependency"
     return Repair(dist, dist, f"{failure.ename}: {failure.evalue[:120]}: {dist} is not among the notebook's "
-                              "imports (a magic or a library's optional dependency); installing it")
+                              f"imports ({what}); installing it")
 
 
 def binary_mismatch(failure, installed: dict[str, str], history: ReleaseHistory, tried: set[str],

@@ -14,6 +14,7 @@ import nbformat
 
 from .declared import read_declared
 from .imports import scan_notebook
+from .jupyter import jupyter_needs
 from .local_modules import local_module_names
 from .mapping import resolve
 from .pip_lines import scan_pip_lines
@@ -96,6 +97,10 @@ def _imports(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookNode]], fo
                 found.requirements.append(Requirement(dist, dist, source, "import"))
             elif resolution.module not in {f.name for f in unknown}:
                 unknown.append(Finding(resolution.module, source, resolution.reason))
+            needs = None if use.optional else jupyter_needs(use.module)
+            if needs:
+                found.requirements.append(Requirement(needs[0], needs[0], f"import {use.module} in {label} cell "
+                                                                          f"{use.cell} ({needs[1]})", "import"))
     required = {r.name for r in found.requirements} | {f.name for f in unknown}
     kept, seen = [], set()
     for dist, finding in optional:
