@@ -4,7 +4,8 @@
 
 1. choose   - pick the notebook(s) to run (``choose.py``)
 2. parse    - read and validate them with nbformat (``parse.py``)
-3. deps     - work out the dependencies (``builder.deps``) and make the environment (``environment.py``)
+3. deps     - choose the Python (``builder.interpreters``), work out the dependencies (``builder.deps``)
+              and make the environment (``environment.py``)
 4. execute  - run the notebook(s) headless in a kernel from that environment (``execute.py``)
 5. model    - find the trained model in the kernel (``builder.kernel.find_model``)
 6. schema   - infer its input schema from its training data (``builder.kernel.infer_schema``)
@@ -78,11 +79,10 @@ def plan(src: Path, settings: BuildSettings, reporter: Reporter) -> Plan:
             reporter.log(f"    {path.relative_to(repo)}")
     with reporter.stage("parse notebooks"):
         runs = [NotebookRun(path, parse_notebook(path, repo, warn=reporter.log)) for path in paths]
-    with reporter.stage("choose the Python"):
+    with reporter.stage("work out dependencies"):
         interpreter = choose_interpreter(recorded_python(runs), find_uv(), existing=settings.env_path,
                                          install=settings.install)
         reporter.log(f"    {interpreter.describe()}")
-    with reporter.stage("work out dependencies"):
         deps = plan_dependencies(repo, [(r.path, r.notebook) for r in runs], python=interpreter.short)
         for finding in deps.unknown_imports:
             reporter.log(f"    WARNING: import {finding.name} ({finding.source}) maps to no known distribution; "

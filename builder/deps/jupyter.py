@@ -23,9 +23,10 @@ WIDGETS = "ipywidgets"
 NO_WIDGETS = "IProgress not found"
 
 
-def jupyter_needs(module: str) -> tuple[str, str] | None:
-    """``(distribution, why)`` when importing ``module`` assumes something Jupyter provides."""
+def jupyter_needs(module: str) -> tuple[str, str, str] | None:
+    """``(distribution, the module imported, why)`` when importing ``module`` (dotted, as the import
+    scan gives it: ``tqdm.notebook.tqdm``) assumes something Jupyter provides."""
     for prefix, why in WIDGET_MODULES.items():
         if module == prefix or module.startswith(prefix + "."):
-            return WIDGETS, why
+            return WIDGETS, prefix, why
     return None

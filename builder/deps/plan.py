@@ -99,8 +99,9 @@ def _imports(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookNode]], fo
                 unknown.append(Finding(resolution.module, source, resolution.reason))
             needs = None if use.optional else jupyter_needs(use.module)
             if needs:
-                found.requirements.append(Requirement(needs[0], needs[0], f"import {use.module} in {label} cell "
-                                                                          f"{use.cell} ({needs[1]})", "import"))
+                dist, module, why = needs
+                found.requirements.append(Requirement(dist, dist, f"import {module} in {label} cell {use.cell} ({why})",
+                                                      "import"))
     required = {r.name for r in found.requirements} | {f.name for f in unknown}
     kept, seen = [], set()
     for dist, finding in optional:
