@@ -123,12 +123,12 @@ def prepare_environment(lines: list[str], settings: BuildSettings, as_of: AsOf |
                 resolution = Resolution(list(lines), AsOf(None, "uv is not available: pip, today's releases"))
             try:
                 _create(root, [*resolution.lines, *RUNTIME_REQUIREMENTS, *FAST_PATH_REQUIREMENTS], settings.index,
-                        log, keep_existing=settings.env_path is not None, python=interpreter.path)
+                        log, keep_existing=settings.env_path is not None, base=interpreter.path)
             except DependencyError:
                 log("WARNING: the fast path's packages (skl2onnx, onnxruntime) do not install alongside the "
                     "notebook's; making the environment without them (scikit-learn serves)")
                 _create(root, [*resolution.lines, *RUNTIME_REQUIREMENTS], settings.index, log,
-                        keep_existing=settings.env_path is not None, python=interpreter.path)
+                        keep_existing=settings.env_path is not None, base=interpreter.path)
             (root / MARKER).write_text(json.dumps({"key": key, "nb2service": __version__,
                                                    "resolution": resolution.to_json()}))
         lib = _install_package_copy(root)
@@ -147,11 +147,10 @@ def _marker(root: Path, key: str) -> dict | None:
 
 
 def _create(root: Path, lines: list[str], index: IndexSettings, log, *, keep_existing: bool,
-            python: str = sys.executable) -> None:
-    """Install ``lines`` into the venv at ``root`` (made with the interpreter ``python``); a cached
+            base: str = sys.executable) -> None:
+    """Install ``lines`` into the venv at ``root`` (made with the interpreter ``base``); a cached
     venv left half-made is started over, an explicit one (``NB2SERVICE_ENV``, e.g. the builder
     image's /opt/app-root) is added to."""
-    base = python
     uv = find_uv()
     if root.exists() and not keep_existing:
         shutil.rmtree(root)
