@@ -29,13 +29,14 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import process_environment
 
-#: The Python versions nb2service's in-environment code runs on (lowest, highest), both tested:
-#: 3.9 lacks ``X | None`` at runtime (builder.serve), below it the stack's supported releases end.
+#: The Python versions nb2service's in-environment code runs on (lowest, highest), each tested with a
+#: build and a served prediction: 3.9 cannot evaluate ``X | None`` at run time, which builder.serve's
+#: modules do; nothing newer than 3.13 has been tried.
 SUPPORTED = ((3, 10), (3, 13))
 PROBE = ("import json, platform, sys; print(json.dumps([platform.python_version(), sys.implementation.cache_tag, "
          "sys.implementation.name, sys.executable]))")
@@ -172,8 +173,7 @@ def choose(recorded: str | None, uv: str | None, *, existing: Path | None = None
 
 
 def _with(interpreter: Interpreter, recorded: str | None, reason: str) -> Interpreter:
-    return Interpreter(interpreter.path, interpreter.version, interpreter.cache_tag, interpreter.found,
-                       recorded, reason)
+    return replace(interpreter, recorded=recorded, reason=reason)
 
 
 def _clean_env() -> dict:

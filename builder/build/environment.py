@@ -51,7 +51,7 @@ FAST_PATH_REQUIREMENTS = (
 
 MARKER = "nb2service-env.json"
 #: Bumped whenever the way versions are chosen changes, so cached environments are made again.
-RESOLVER_VERSION = 6
+RESOLVER_VERSION = 7
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../builder
 
 
