@@ -4,7 +4,8 @@
 
 1. choose   - pick the notebook(s) to run (``choose.py``)
 2. parse    - read and validate them with nbformat (``parse.py``)
-3. deps     - work out the dependencies (``builder.deps``) and make the environment (``environment.py``)
+3. deps     - choose the Python (``builder.interpreters``), work out the dependencies (``builder.deps``)
+              and make the environment (``environment.py``)
 4. execute  - run the notebook(s) headless in a kernel from that environment (``execute.py``)
 5. model    - find the trained model in the kernel (``builder.kernel.find_model``)
 6. schema   - infer its input schema from its training data (``builder.kernel.infer_schema``)
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,7 @@ from pathlib import Path
 from ..config import BuildSettings
 from ..deps import plan_dependencies
 from ..errors import NotebookExecutionError, UsageError
+from ..interpreters import Interpreter, choose as choose_interpreter
 from ..model.artifact import IN_REPO
 from ..report import Reporter, block, dependency_lines, describe_input, own_command, resolution_lines
 from .choose import choose_notebooks
@@ -55,14 +56,17 @@ class Plan:
     repo: Path
     runs: list[NotebookRun]
     dependencies: object  # builder.deps.DependencyPlan
+    interpreter: Interpreter  # the Python the environment is made with (builder.interpreters)
 
     def to_json(self) -> dict:
         return {"repo": str(self.repo), "notebooks": [str(r.path.relative_to(self.repo)) for r in self.runs],
+                "python": self.interpreter.to_json(),
                 "dependencies": self.dependencies.to_json(), "runtime": list(RUNTIME_REQUIREMENTS)}
 
     def summary(self) -> list[str]:
         return ["", "=== nb2service plan ===",
                 *block("notebooks", [str(r.path.relative_to(self.repo)) for r in self.runs]),
+                *block("python", [self.interpreter.describe()]),
                 *block("dependencies", dependency_lines(self.dependencies.to_json()), limit=40)]
 
 
@@ -76,11 +80,21 @@ def plan(src: Path, settings: BuildSettings, reporter: Reporter) -> Plan:
     with reporter.stage("parse notebooks"):
         runs = [NotebookRun(path, parse_notebook(path, repo, warn=reporter.log)) for path in paths]
     with reporter.stage("work out dependencies"):
-        deps = plan_dependencies(repo, [(r.path, r.notebook) for r in runs])
+        interpreter = choose_interpreter(recorded_python(runs), find_uv(), existing=settings.env_path,
+                                         install=settings.install)
+        reporter.log(f"    {interpreter.describe()}")
+        deps = plan_dependencies(repo, [(r.path, r.notebook) for r in runs], python=interpreter.short)
         for finding in deps.unknown_imports:
             reporter.log(f"    WARNING: import {finding.name} ({finding.source}) maps to no known distribution; "
                          "not installed (add it to requirements.txt)")
-    return Plan(repo, runs, deps)
+    return Plan(repo, runs, deps, interpreter)
+
+
+def recorded_python(runs: list[NotebookRun]) -> str | None:
+    """The newest Python the notebooks record having last run on (``metadata.language_info.version``)."""
+    versions = [str(v) for r in runs if (v := r.notebook.metadata.get("language_info", {}).get("version"))]
+    keyed = [(tuple(int(p) for p in v.split(".")[:3] if p.isdigit()), v) for v in versions]
+    return max(keyed)[1] if keyed else None
 
 
 def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Reporter) -> dict:
@@ -109,7 +123,7 @@ def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Report
         except NotebookExecutionError as failure:
             if previous is not None and _same_error(previous, failure):
                 raise _unchanged(failure, repairs) from None
-            repair = _next_repair(failure, lines, as_of, settings, history, tried) \
+            repair = _next_repair(failure, lines, as_of, settings, history, tried, the_plan.interpreter) \
                 if len(repairs) < MAX_REPAIRS else None
             if repair is None:
                 if repairs:
@@ -122,21 +136,22 @@ def build(src: Path, out: Path | None, settings: BuildSettings, reporter: Report
                          f"running again with {repair.line}")
             lines = apply(lines, repair)
             the_plan = Plan(repo, [NotebookRun(r.path, parse_notebook(r.path, repo)) for r in the_plan.runs],
-                            the_plan.dependencies)
+                            the_plan.dependencies, the_plan.interpreter)
 
 
 def _next_repair(failure: NotebookExecutionError, lines: list[str], as_of: AsOf, settings: BuildSettings,
-                 history: ReleaseHistory, tried: set[str]):
+                 history: ReleaseHistory, tried: set[str], interpreter: Interpreter):
     if not settings.install:
         return None
     installed = getattr(failure, "installed", {})
-    repair = add_module(failure, lines, tried) or binary_mismatch(failure, installed, history, tried) \
-        or patch_forward(failure, installed, history, tried)
+    python = interpreter.series
+    repair = add_module(failure, lines, tried) or binary_mismatch(failure, installed, history, tried, python) \
+        or patch_forward(failure, installed, history, tried, python)
     if repair is not None or not failure.drift:
         return repair
     uv = find_uv()
-    prober = NameProbe(uv, sys.executable, settings.index, settings.cache_dir) if uv else None
-    return move_back(failure, installed, as_of.date, history, prober, tried)
+    prober = NameProbe(uv, interpreter.path, settings.index, settings.cache_dir) if uv else None
+    return move_back(failure, installed, as_of.date, history, prober, tried, python)
 
 
 def _same_error(before: NotebookExecutionError, after: NotebookExecutionError) -> bool:
@@ -155,7 +170,7 @@ def _build_once(the_plan: Plan, lines: list[str], out: Path, settings: BuildSett
     repo, runs = the_plan.repo, the_plan.runs
     with reporter.stage("prepare the environment"):
         reporter.log(f"    versions as of {as_of.date or 'today'}: {as_of.reason}")
-        env = prepare_environment(lines, settings, as_of, log=reporter.log)
+        env = prepare_environment(lines, settings, as_of, the_plan.interpreter, log=reporter.log)
         reporter.log(f"    {'reused' if env.reused else 'made'} {env.root or env.python}")
     staging = staging_dir(out)
     work = Path(tempfile.mkdtemp(prefix="nb2service-build-"))
@@ -219,7 +234,8 @@ def build_summary(out: Path, meta: dict, stages: list[dict], serve: str) -> list
         *block("dependencies", dependency_lines(meta["dependencies"])),
         *block("versions", resolution_lines(meta["dependencies"])),
         *block("environment", [f"{meta['environment']['path'] or meta['environment']['python']}"
-                               f" ({'reused' if meta['environment']['reused'] else 'new'})"]),
+                               f" ({'reused' if meta['environment']['reused'] else 'new'})",
+                               *python_lines(meta['environment'].get('interpreter'))]),
         *block("model", [f"{model['variable']}: {model['class']}", f"chosen as {model['reason']}",
                          *[f"step {s}" for s in model.get("steps", [])]]),
         *block("task", [task]),
@@ -235,6 +251,14 @@ def build_summary(out: Path, meta: dict, stages: list[dict], serve: str) -> list
         f"  built in {total:.1f} s; serve it with:",
         f"  {serve}",
     ]
+
+
+def python_lines(info: dict | None) -> list[str]:
+    """Which Python the environment was made with, found where, and why."""
+    if not info:
+        return []
+    where = info["found"] if info["found"] == "the build's own Python" else f"found by {info['found']}"
+    return [f"Python {info['version']} ({info['path']}, {where})", info["reason"]]
 
 
 def feature_lines(info: dict) -> list[str]:

@@ -1,8 +1,9 @@
 """Stage 3b: make the environment the notebook runs in, and record exactly what is in it.
 
-By default an isolated virtual environment, cached by the hash of everything that decides its
-contents (requirement lines, Python version, index settings), so a second build of the same repo
-installs nothing. ``--no-install`` uses the interpreter nb2service runs in. Installs go through uv
+By default an isolated virtual environment, made with the Python the notebook records when one is
+installed (``builder.interpreters``), cached by the hash of everything that decides its contents
+(requirement lines, Python version, index settings), so a second build of the same repo installs
+nothing. ``--no-install`` uses the interpreter nb2service runs in. Installs go through uv
 when it is available (it is a dependency of nb2service), else through pip.
 
 The environment also receives nb2service's kernel and serving runtime (``RUNTIME_REQUIREMENTS``)
@@ -15,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import platform
 import shutil
 import subprocess
 import sys
@@ -25,6 +25,7 @@ from pathlib import Path
 from .. import __version__
 from ..config import BuildSettings, IndexSettings, process_environment
 from ..errors import DependencyError
+from ..interpreters import Interpreter, own
 from ..package_copy import fixed_copy, versioned_copy
 from .resolve import AsOf, Resolution, resolve
 
@@ -51,7 +52,7 @@ FAST_PATH_REQUIREMENTS = (
 
 MARKER = "nb2service-env.json"
 #: Bumped whenever the way versions are chosen changes, so cached environments are made again.
-RESOLVER_VERSION = 6
+RESOLVER_VERSION = 7
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../builder
 
 
@@ -65,10 +66,12 @@ class BuildEnvironment:
     reused: bool
     lib: Path  # a folder to put on PYTHONPATH to import ``builder`` in this environment
     resolution: "Resolution | None" = None  # what was installed and why; None with --no-install
+    interpreter: Interpreter | None = None  # the Python the environment was made with, and why
 
     def describe(self) -> dict:
         return {"python": str(self.python), "path": str(self.root) if self.root else None,
-                "lib": str(self.lib), "key": self.key, "reused": self.reused}
+                "lib": str(self.lib), "key": self.key, "reused": self.reused,
+                "interpreter": (self.interpreter or own()).to_json()}
 
     def resolution_json(self) -> dict:
         if self.resolution is None:
@@ -77,28 +80,32 @@ class BuildEnvironment:
         return self.resolution.to_json()
 
 
-def environment_key(lines: list[str], index: IndexSettings, as_of: AsOf | None = None) -> str:
+def environment_key(lines: list[str], index: IndexSettings, as_of: AsOf | None = None,
+                    interpreter: Interpreter | None = None) -> str:
     """The cache key: changes whenever the environment's contents could change."""
+    interpreter = interpreter or own()
     material = {
         "requirements": sorted(lines),
         "as_of": as_of.date.isoformat() if as_of and as_of.date else "latest",
         "resolver": RESOLVER_VERSION,
         "runtime": list(RUNTIME_REQUIREMENTS) + list(FAST_PATH_REQUIREMENTS),
-        "python": platform.python_version(),
-        "implementation": sys.implementation.cache_tag,
+        "python": interpreter.version,
+        "implementation": interpreter.cache_tag,
         "index": index.fingerprint(),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
 def prepare_environment(lines: list[str], settings: BuildSettings, as_of: AsOf | None = None,
-                        log=print) -> BuildEnvironment:
-    """Return a ready environment holding ``lines`` (resolved as of ``as_of``) and the runtime,
-    creating it when needed."""
+                        interpreter: Interpreter | None = None, log=print) -> BuildEnvironment:
+    """Return a ready environment holding ``lines`` (resolved as of ``as_of``) and the runtime, made
+    with ``interpreter`` (``builder.interpreters.choose``; default the build's own), creating it
+    when needed."""
     as_of = as_of or AsOf(None, "latest")
-    key = environment_key(lines, settings.index, as_of)
+    interpreter = interpreter or own()
+    key = environment_key(lines, settings.index, as_of, interpreter)
     if not settings.install:
-        return BuildEnvironment(Path(sys.executable), None, key, True, PACKAGE_DIR.parent)
+        return BuildEnvironment(Path(sys.executable), None, key, True, PACKAGE_DIR.parent, interpreter=interpreter)
     root = settings.env_path or settings.cache_dir / "envs" / key[:20]
     root.parent.mkdir(parents=True, exist_ok=True)
     locks = settings.cache_dir / "locks"  # not next to the env: /opt is not writable in the S2I image
@@ -112,21 +119,21 @@ def prepare_environment(lines: list[str], settings: BuildSettings, as_of: AsOf |
         else:
             uv = find_uv()
             if uv:
-                resolution = resolve(lines, as_of, uv, sys.executable, settings.index, log)
+                resolution = resolve(lines, as_of, uv, interpreter.path, settings.index, log)
             else:
                 resolution = Resolution(list(lines), AsOf(None, "uv is not available: pip, today's releases"))
             try:
                 _create(root, [*resolution.lines, *RUNTIME_REQUIREMENTS, *FAST_PATH_REQUIREMENTS], settings.index,
-                        log, keep_existing=settings.env_path is not None)
+                        log, keep_existing=settings.env_path is not None, base=interpreter.path)
             except DependencyError:
                 log("WARNING: the fast path's packages (skl2onnx, onnxruntime) do not install alongside the "
                     "notebook's; making the environment without them (scikit-learn serves)")
                 _create(root, [*resolution.lines, *RUNTIME_REQUIREMENTS], settings.index, log,
-                        keep_existing=settings.env_path is not None)
+                        keep_existing=settings.env_path is not None, base=interpreter.path)
             (root / MARKER).write_text(json.dumps({"key": key, "nb2service": __version__,
                                                    "resolution": resolution.to_json()}))
         lib = fixed_copy(root) if settings.env_path is not None else versioned_copy(root)
-    return BuildEnvironment(root / "bin" / "python", root, key, reused, lib, resolution)
+    return BuildEnvironment(root / "bin" / "python", root, key, reused, lib, resolution, interpreter)
 
 
 def _marker(root: Path, key: str) -> dict | None:
@@ -140,20 +147,22 @@ def _marker(root: Path, key: str) -> dict | None:
     return marker
 
 
-def _create(root: Path, lines: list[str], index: IndexSettings, log, *, keep_existing: bool) -> None:
-    """Install ``lines`` into the venv at ``root``; a cached venv left half-made is started over,
-    an explicit one (``NB2SERVICE_ENV``, e.g. the builder image's /opt/app-root) is added to."""
+def _create(root: Path, lines: list[str], index: IndexSettings, log, *, keep_existing: bool,
+            base: str = sys.executable) -> None:
+    """Install ``lines`` into the venv at ``root`` (made with the interpreter ``base``); a cached
+    venv left half-made is started over, an explicit one (``NB2SERVICE_ENV``, e.g. the builder
+    image's /opt/app-root) is added to."""
     uv = find_uv()
     if root.exists() and not keep_existing:
         shutil.rmtree(root)
     python = root / "bin" / "python"
     if uv:
         if not python.exists():
-            _run([uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(root)], "create the environment")
+            _run([uv, "venv", "--quiet", "--seed", "--python", base, str(root)], "create the environment")
         cmd = [uv, "pip", "install", "--python", str(python), *index.installer_args("--allow-insecure-host")]
     else:
         if not python.exists():
-            _run([sys.executable, "-m", "venv", str(root)], "create the environment")
+            _run([base, "-m", "venv", str(root)], "create the environment")
         cmd = [str(python), "-m", "pip", "install", "--no-input", "--disable-pip-version-check",
                *index.installer_args("--trusted-host")]
     reqfile = root / "nb2service-requirements.txt"

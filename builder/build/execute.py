@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from packaging.utils import canonicalize_name
 from .. import __version__, errors
 from ..config import BuildSettings, process_environment
 from .drift import drift_suspect, execution_order_hint, failing_library
+from ..interpreters import Interpreter, own
 from .environment import BuildEnvironment, installed_distributions
 
 SKIP_TAGS = {"skip", "nb2service-skip"}
@@ -108,7 +108,8 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
                                                                       **install_constraints(env, work),
                                                                       **dataset_caches(work)},
                                  stderr=kernel_log, stdout=kernel_log):
-            stage_files = _run_all(client, runs, repo, settings, work, save_path, kernel_lib, staging, log)
+            stage_files = _run_all(client, runs, repo, settings, work, save_path, kernel_lib, staging, log,
+                                   env.interpreter)
     except RuntimeError as exc:  # jupyter_client's words for a kernel that never answered
         if not str(exc).startswith(KERNEL_NEVER_READY):
             raise
@@ -129,7 +130,7 @@ def run_notebooks(runs: list[NotebookRun], repo: Path, env: BuildEnvironment, se
 
 
 def _run_all(client: NotebookClient, runs: list[NotebookRun], repo: Path, settings: BuildSettings, work: Path,
-             save_path: Path, kernel_lib: Path, staging: Path, log) -> list[str]:
+             save_path: Path, kernel_lib: Path, staging: Path, log, interpreter: Interpreter | None = None) -> list[str]:
     """Install the tracker, run every notebook, then harvest; return the nachlass stage files."""
     allowed = [str(repo), tempfile.gettempdir(), str(work), str(staging), str(save_path.parent)]
     _silent(client, f"import sys as _s; _s.path.insert(0, {str(kernel_lib)!r}); "
@@ -138,7 +139,7 @@ def _run_all(client: NotebookClient, runs: list[NotebookRun], repo: Path, settin
     before = model_files(repo)
     stage_files = []
     for i, run in enumerate(runs):
-        _run_one(client, run, repo, settings, log)
+        _run_one(client, run, repo, settings, log, interpreter)
         if save_path.exists():
             kept = work / f"stage-{i}.pkl"
             shutil.move(str(save_path), kept)
@@ -162,7 +163,8 @@ def _cell_labels(runs: list[NotebookRun], repo: Path) -> list[str]:
             if cell.cell_type == "code" and not SKIP_TAGS & set(cell.get("metadata", {}).get("tags", []))]
 
 
-def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: BuildSettings, log) -> None:
+def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: BuildSettings, log,
+             interpreter: Interpreter | None = None) -> None:
     rel = run.path.relative_to(repo)
     client.nb = run.notebook
     started = time.monotonic()
@@ -188,30 +190,41 @@ def _run_one(client: NotebookClient, run: NotebookRun, repo: Path, settings: Bui
             ), rel, index, cell) from None
         except CellExecutionError as exc:
             raise _cell_failure(rel, index, where, cell, exc, list(saved.values()),
-                                run.notebook.metadata.get("language_info", {}).get("version")) from None
+                                run.notebook.metadata.get("language_info", {}).get("version"), interpreter) from None
         if index in client.overflowing:
             raise _at_cell(errors.NotebookExecutionError(
                 f"{where}: printed more than {settings.max_output_mb} MB of output; the build stops "
                 f"so the artifact and the build's memory stay bounded\n{_first_lines(cell)}",
                 hint="print less (df.head() rather than df), or raise NB2SERVICE_MAX_OUTPUT_MB"), rel, index, cell)
         run.cells_run += 1
+    keep_widgets(client)
     run.seconds = time.monotonic() - started
     log(f"    {rel}: {run.cells_run} cells run, {run.cells_skipped} skipped, {run.seconds:.1f} s")
 
 
-def newer_python_hint(ename: str, recorded: str | None) -> str | None:
-    """For a SyntaxError: the notebook was written for a newer Python than the build's."""
+def keep_widgets(client: NotebookClient) -> None:
+    """Keep the state of the Jupyter widgets the notebook displayed (sliders, ``interact``'s output,
+    progress bars) in the executed notebook's ``metadata.widgets``, as Jupyter saves it, so the
+    executed notebook shows them; then start afresh for the next notebook of the run."""
+    client.set_widgets_metadata()
+    client.widget_state.clear()
+    client.widget_buffers.clear()
+
+
+def newer_python_hint(ename: str, recorded: str | None, interpreter: Interpreter | None = None) -> str | None:
+    """For a SyntaxError: the notebook was written for a newer Python than the environment's."""
     if ename not in ("SyntaxError", "IndentationError") or not recorded:
         return None
     try:
         wanted = tuple(int(part) for part in str(recorded).split(".")[:2])
     except ValueError:
         return None
-    if wanted <= sys.version_info[:2]:
+    running = interpreter or own()
+    if wanted <= running.series:
         return None
+    why = running.reason or f"install Python {wanted[0]}.{wanted[1]} where the build runs"
     return (f"written for Python {wanted[0]}.{wanted[1]} (metadata.language_info.version {recorded}); this build runs "
-            f"Python {sys.version_info[0]}.{sys.version_info[1]}, which cannot parse it: build with a Python "
-            f"{wanted[0]}.{wanted[1]} builder image")
+            f"Python {running.short}, which cannot parse it: {why}")
 
 
 def cell_name(rel: Path, index: int, count: int | None, counted: bool = True) -> str:
@@ -224,7 +237,8 @@ def cell_name(rel: Path, index: int, count: int | None, counted: bool = True) ->
 
 
 def _cell_failure(rel: Path, index: int, where: str, cell, exc: CellExecutionError, saved_counts: list,
-                  recorded_python: str | None = None) -> errors.NotebookExecutionError:
+                  recorded_python: str | None = None, interpreter: Interpreter | None = None
+                  ) -> errors.NotebookExecutionError:
     error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
     if error is not None:
         trace = ANSI.sub("", "\n".join(error.get("traceback", [])))
@@ -234,7 +248,7 @@ def _cell_failure(rel: Path, index: int, where: str, cell, exc: CellExecutionErr
         ename, evalue = exc.ename, exc.evalue
     shown = "\n".join("    " + line for line in trace.strip().splitlines()[-60:])
     drift = drift_suspect(ename, evalue, trace)
-    hint = newer_python_hint(ename, recorded_python) or (None if drift else execution_order_hint(saved_counts))
+    hint = newer_python_hint(ename, recorded_python, interpreter) or (None if drift else execution_order_hint(saved_counts))
     failure = errors.NotebookExecutionError(
         f"{where} failed: {ename}: {evalue}\n{_first_lines(cell)}\n  traceback:\n{shown}", hint=hint)
     failure.drift = drift

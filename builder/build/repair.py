@@ -6,7 +6,8 @@ Each repair is a change to the requirement lines (the rest of the stack stays as
   distribution (``%matplotlib inline`` without ``import matplotlib``; ``pkg_resources`` from an old
   library: setuptools), or a library's lazily imported optional dependency (pandas' "Missing optional
   dependency 'tabulate'", ``read_excel`` -> openpyxl, ``to_parquet`` -> pyarrow, ``df.style`` ->
-  jinja2): the distribution is added, resolved as of the same date as the rest; once per module.
+  jinja2; tqdm.notebook's "IProgress not found": ipywidgets): the distribution is added, resolved as
+  of the same date as the rest; once per module.
 - **a compiled library built for another numpy**: numpy moves below 2, or the library to its last
   release before numpy 2;
 - **a library's bug** (a StopIteration, RuntimeError... raised inside it): the library moves to the
@@ -35,6 +36,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..config import IndexSettings, process_environment
+from ..deps.jupyter import NO_WIDGETS, WIDGETS
 from ..deps.mapping import resolve as distribution_of
 from .drift import CANNOT_IMPORT, FRAME, raised_in
 from .releases import ReleaseHistory
@@ -75,6 +77,8 @@ def missing_module(ename: str, evalue: str) -> str | None:
         return "setuptools"
     if NBFORMAT.search(evalue):
         return "nbformat"
+    if NO_WIDGETS in evalue:  # tqdm.notebook without Jupyter's widgets
+        return WIDGETS
     match = OPTIONAL.search(evalue) if ename in ("ImportError", "ModuleNotFoundError") else None
     if match:
         return canonicalize_name(match.group(1))
@@ -93,11 +97,14 @@ def add_module(failure, lines: list[str], tried: set[str]) -> Repair | None:
     dist = missing_module(failure.ename, failure.evalue)
     if dist is None or dist in tried or any(_name(line) == dist for line in lines):
         return None
+    what = "Jupyter's widgets, which Jupyter gives notebooks" if dist == WIDGETS else \
+        "a magic or a library's optional dependency"
     return Repair(dist, dist, f"{failure.ename}: {failure.evalue[:120]}: {dist} is not among the notebook's "
-                              "imports (a magic or a library's optional dependency); installing it")
+                              f"imports ({what}); installing it")
 
 
-def binary_mismatch(failure, installed: dict[str, str], history: ReleaseHistory, tried: set[str]) -> Repair | None:
+def binary_mismatch(failure, installed: dict[str, str], history: ReleaseHistory, tried: set[str],
+                    python: tuple[int, int] = sys.version_info[:2]) -> Repair | None:
     """An extension built for another numpy: numpy moves below 2 when it is 2 (the extension was
     built for numpy 1), else the extension moves to its last release before numpy 2."""
     text = f"{failure.evalue}\n{failure.trace}"
@@ -113,7 +120,7 @@ def binary_mismatch(failure, installed: dict[str, str], history: ReleaseHistory,
     if not dist or dist in tried or dist not in versions:
         return None
     before = [r for r in history.releases(dist) if r.date < NUMPY_2 and r.version < Version(versions[dist])
-              and installable(r)]
+              and installable(r, python)]
     if not before:
         return None
     target = max(before, key=lambda r: r.version)
@@ -123,7 +130,8 @@ def binary_mismatch(failure, installed: dict[str, str], history: ReleaseHistory,
                                                      "release before numpy 2")
 
 
-def patch_forward(failure, installed: dict[str, str], history: ReleaseHistory, tried: set[str]) -> Repair | None:
+def patch_forward(failure, installed: dict[str, str], history: ReleaseHistory, tried: set[str],
+                  python: tuple[int, int] = sys.version_info[:2]) -> Repair | None:
     """A library bug rather than an API change (StopIteration, RuntimeError... raised inside a
     library): the innermost library in the traceback moves to the newest patch release of its
     series, which fixes bugs without changing APIs (matplotlib 3.6.1's StopIteration on all-NaN bars
@@ -138,7 +146,7 @@ def patch_forward(failure, installed: dict[str, str], history: ReleaseHistory, t
             continue
         series = Version(current).release[:2]
         patches = [r.version for r in history.releases(dist) if r.version.release[:2] == series
-                   and r.version > Version(current) and installable(r)]
+                   and r.version > Version(current) and installable(r, python)]
         if patches:
             newest = max(patches)
             return Repair(dist, f"{dist}=={newest}", f"{failure.ename} raised inside {library} {current}: a bug, not "
@@ -148,7 +156,8 @@ def patch_forward(failure, installed: dict[str, str], history: ReleaseHistory, t
 
 
 def move_back(failure, installed: dict[str, str], as_of: dt.date | None, history: ReleaseHistory,
-              prober: "NameProbe | None", tried: set[str]) -> Repair | None:
+              prober: "NameProbe | None", tried: set[str],
+              python: tuple[int, int] = sys.version_info[:2]) -> Repair | None:
     """A repair moving the library the drift is in back, or None when there is nowhere to go."""
     if not failure.library:
         return None
@@ -156,7 +165,7 @@ def move_back(failure, installed: dict[str, str], as_of: dt.date | None, history
     current = {canonicalize_name(k): v for k, v in installed.items()}.get(dist or "")
     if dist is None or current is None or dist in tried:
         return None
-    older = [r for r in history.releases(dist) if r.version < Version(current) and installable(r)]
+    older = [r for r in history.releases(dist) if r.version < Version(current) and installable(r, python)]
     if not older:
         return None
     named = _removed_name(failure)
@@ -182,9 +191,9 @@ def move_back(failure, installed: dict[str, str], as_of: dt.date | None, history
                                                      f"{target.version}, {why}")
 
 
-def installable(release) -> bool:
-    """Not known to lack a wheel for the build's Python (sdist-only releases of pure packages pass)."""
-    return release.has_wheel_for(sys.version_info[:2]) is not False or not release.wheels
+def installable(release, python: tuple[int, int] = sys.version_info[:2]) -> bool:
+    """Not known to lack a wheel for the environment's Python (sdist-only releases of pure packages pass)."""
+    return release.has_wheel_for(python) is not False or not release.wheels
 
 
 def apply(lines: list[str], repair: Repair) -> list[str]:

@@ -43,8 +43,9 @@ from .releases import ReleaseHistory
 STACK = frozenset({
     "numpy", "scipy", "pandas", "scikit-learn", "matplotlib", "seaborn", "statsmodels", "xgboost", "lightgbm",
     "catboost", "imbalanced-learn", "joblib", "threadpoolctl", "pyarrow", "contourpy", "kiwisolver", "pillow",
-    # the kernel: old matplotlib imports IPython internals that later IPython releases removed
-    "ipykernel", "ipython", "matplotlib-inline",
+    # the kernel: old matplotlib imports IPython internals that later IPython releases removed;
+    # comm carries Jupyter widgets (ipywidgets) between the kernel and the front end
+    "ipykernel", "ipython", "matplotlib-inline", "comm",
     # libraries of 2020 import pkg_resources, which today's setuptools no longer has
     "setuptools",
 })

@@ -7,8 +7,9 @@ the repository root's files are ignored, with a note), else the repository root;
 Order, which decides between two files naming the same distribution (repo2docker's order):
 environment.yml > Pipfile.lock (else Pipfile) > requirements.txt > pyproject.toml, then the
 notebooks' own requirements.txt files. A folder without ``requirements.txt`` but with per-Python
-files (``requirements_py3.8.txt``, ``requirements-py311.txt``) uses the one for the build's Python,
-else the one for the notebook's recorded Python.
+files (``requirements_py3.8.txt``, ``requirements-py311.txt``) uses the one for the environment's
+Python (the notebook's recorded one when it is installed, ``builder.interpreters``), else the one
+for the notebook's recorded Python.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ def per_python_requirements(folder: Path, pythons: Iterable[str]) -> Path | None
     return next((found[p] for p in pythons if p in found), None)
 
 
-def read_declared(repo: Path, notebook_dirs: Iterable[Path], notebook_pythons: Iterable[str] = ()) -> Found:
-    """Every declared requirement, in the order above, with notes."""
+def read_declared(repo: Path, notebook_dirs: Iterable[Path], notebook_pythons: Iterable[str] = (),
+                  python: str | None = None) -> Found:
+    """Every declared requirement, in the order above, with notes; ``python``: the environment's
+    Python ("3.12"; default the build's own), whose ``requirements_pyX.Y.txt`` comes first."""
     found = Found()
-    pythons = [f"{sys.version_info[0]}.{sys.version_info[1]}", *notebook_pythons]
+    pythons = [python or f"{sys.version_info[0]}.{sys.version_info[1]}", *notebook_pythons]
     config = config_dir(repo)
     if config != repo:
         for path in _dependency_files(repo):

@@ -14,6 +14,7 @@ import nbformat
 
 from .declared import read_declared
 from .imports import scan_notebook
+from .jupyter import jupyter_needs
 from .local_modules import local_module_names
 from .mapping import resolve
 from .pip_lines import scan_pip_lines
@@ -25,8 +26,10 @@ KERNEL_PROVIDED = frozenset({"IPython", "ipykernel"})
 OPTIONAL = "optional import (inside try/except ImportError); not installed"
 
 
-def plan_dependencies(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookNode]]) -> DependencyPlan:
-    """Work out what ``notebooks`` (paths inside ``repo``, parsed v4 nodes) need installed.
+def plan_dependencies(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookNode]],
+                      python: str | None = None) -> DependencyPlan:
+    """Work out what ``notebooks`` (paths inside ``repo``, parsed v4 nodes) need installed in an
+    environment of ``python`` ("3.12"; default the build's own).
 
     Raises ``DependencyError`` for a declared file that cannot be read (naming file and line).
     """
@@ -35,7 +38,7 @@ def plan_dependencies(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookN
     folders = list(dict.fromkeys(path.parent for path, _ in notebooks))
     pythons = [".".join(str(nb.metadata.get("language_info", {}).get("version", "")).split(".")[:2])
                for _, nb in notebooks]
-    declared = read_declared(repo, folders, [p for p in pythons if p])
+    declared = read_declared(repo, folders, [p for p in pythons if p], python)
     magic = Found()
     for path, nb in notebooks:
         magic.add(scan_pip_lines(nb, path, repo, display(path, repo)))
@@ -94,6 +97,11 @@ def _imports(repo: Path, notebooks: list[tuple[Path, nbformat.NotebookNode]], fo
                 found.requirements.append(Requirement(dist, dist, source, "import"))
             elif resolution.module not in {f.name for f in unknown}:
                 unknown.append(Finding(resolution.module, source, resolution.reason))
+            needs = None if use.optional else jupyter_needs(use.module)
+            if needs:
+                dist, module, why = needs
+                found.requirements.append(Requirement(dist, dist, f"import {module} in {label} cell {use.cell} ({why})",
+                                                      "import"))
     required = {r.name for r in found.requirements} | {f.name for f in unknown}
     kept, seen = [], set()
     for dist, finding in optional:

@@ -4,7 +4,9 @@ The model runs in the interpreter that fitted it: the build environment recorded
 (``environment.python``, and ``environment.lib``, the copy of ``builder`` made for it). When that
 environment is gone (the cache was cleared, the artifact was copied to another folder or machine),
 it is made again from the artifact's ``requirements.lock`` with uv: the exact versions the build
-installed, on the Python version recorded in metadata.json (uv finds it, or downloads it), kept under
+installed, on the Python version recorded in metadata.json (the interpreter the build used when it
+is still there, else one of that version found as the build finds it, ``builder.interpreters``, else
+uv finds or downloads one), kept under
 ``NB2SERVICE_CACHE_DIR/runtimes/<hash of the lock and Python>`` so the next start installs nothing.
 Nothing is trained again: the model file is the artifact's. uv installs from its own cache when it
 holds the packages, so with ``UV_OFFLINE=1`` this works without network once a build or an earlier
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from ..config import ServeSettings, process_environment
 from ..errors import EnvironmentGone, EnvironmentNotRecreated
+from .. import interpreters
 from ..package_copy import versioned_copy
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # .../builder
@@ -76,10 +79,12 @@ def recreate(artifact: Path, meta: dict, settings: ServeSettings, log) -> Servin
             log(f"---> the build environment {gone} is gone; serving in the one recreated earlier from "
                 f"{lock.name}: {root}")
         else:
+            base, where = base_interpreter(meta, python)
             log(f"---> the build environment {gone} is gone; recreating it from {lock.name} ({len(lines)} "
-                f"package{'s' if len(lines) != 1 else ''}, Python {python}) with uv in {root}; the model is not retrained")
+                f"package{'s' if len(lines) != 1 else ''}, Python {python}: {where}) with uv in {root}; "
+                "the model is not retrained")
             started = time.monotonic()
-            _make(root, lines, python, settings)
+            _make(root, lines, base, settings, python)
             (root / MARKER).write_text(json.dumps({"key": key, "python": python, "lock": lines}))
             log(f"---> recreated in {time.monotonic() - started:.1f} s (Python {_venv_version(root) or python})")
         lib = versioned_copy(root)
@@ -106,17 +111,36 @@ def python_version(meta: dict) -> str:
     return ".".join(str(full).split(".")[:2])
 
 
-def _make(root: Path, lines: list[str], python: str, settings: ServeSettings) -> None:
+def base_interpreter(meta: dict, python: str) -> tuple[str, str]:
+    """The interpreter to make a Python ``python`` ("3.12") environment with, and where it was found:
+    the one the build used, else one found as the build finds them, else ``python`` for uv to find."""
+    wanted = interpreters.series(python)
+    recorded = ((meta.get("environment") or {}).get("interpreter") or {}).get("path")
+    if recorded and Path(recorded).exists():
+        found = interpreters.probe(recorded, "the build's interpreter")
+        if found is not None and found.series == wanted:
+            return found.path, f"the build's interpreter {found.path}"
+    found = interpreters.find(wanted, _uv()) if wanted else None
+    if found is not None:
+        return found.path, f"{found.path}, found by {found.found}"
+    return python, "none installed here that nb2service finds; uv finds or downloads one"
+
+
+def _uv() -> str | None:
     from ..build.environment import find_uv  # here: builder.build needs the build's packages (nbformat...)
 
-    uv = find_uv()
+    return find_uv()
+
+
+def _make(root: Path, lines: list[str], base: str, settings: ServeSettings, python: str) -> None:
+    uv = _uv()
     if uv is None:
         raise EnvironmentNotRecreated("uv is not available to recreate the environment (it is a dependency of "
                                       "nb2service)", hint="reinstall nb2service: pip install nb2service")
     if root.exists():  # a recreation cut short: start over
         shutil.rmtree(root)
     root.parent.mkdir(parents=True, exist_ok=True)
-    _run([uv, "venv", "--quiet", "--python", python, str(root)], f"make a Python {python} environment")
+    _run([uv, "venv", "--quiet", "--python", base, str(root)], f"make a Python {python} environment")
     requirements = root / "nb2service-requirements.lock"
     requirements.write_text("\n".join(lines) + "\n")
     _run([uv, "pip", "install", "--python", str(root / "bin" / "python"),

@@ -122,6 +122,10 @@ def test_without_git_the_notebook_dates_itself_and_a_magics_module_is_installed(
     resolution = meta["dependencies"]["resolution"]
     assert resolution["as_of"] == "2023-03-06" and "Python 3.10.9 (metadata.language_info.version)" in \
         resolution["as_of_reason"]
+    # and it runs on the Python it records when one is installed (pyenv's 3.10 on the CI image)
+    from builder.build.environment import find_uv
+    from builder.interpreters import find
+    assert meta["python"].startswith("3.10.") or find((3, 10), find_uv()) is None, meta["environment"]
     assert resolution["evidence"]["clues"][0]["earliest"] == "2022-12-06"
     [repair] = meta["dependencies"]["repairs"]
     assert repair["distribution"] == "matplotlib" and "No module named 'matplotlib'" in repair["after"]

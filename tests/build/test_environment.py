@@ -32,7 +32,7 @@ def test_no_install_uses_this_interpreter_and_creates_nothing(tmp_path):
 
 def test_a_half_made_cached_environment_is_made_again(tmp_path, monkeypatch):
     made = []
-    monkeypatch.setattr(environment, "_create", lambda root, lines, index, log, keep_existing: (
+    monkeypatch.setattr(environment, "_create", lambda root, lines, index, log, keep_existing, base: (
         made.append((root, keep_existing)), (root / "bin").mkdir(parents=True, exist_ok=True), (root / "bin" / "python").touch()))
     settings = BuildSettings(cache_dir=tmp_path)
     first = prepare_environment(["pandas"], settings, log=lambda m: None)

@@ -35,7 +35,11 @@ def failure(ename, evalue, trace=CELL):
     ("NameError", "name 'pkg_resources' is not defined", "setuptools"),
     ("ModuleNotFoundError", "No module named 'pkg_resources'", "setuptools"),
     ("ValueError", "Mime type rendering requires nbformat>=4.2.0 but it is not installed", "nbformat"),
-], ids=["magic", "tabulate", "read_excel", "style", "to_parquet", "pkg_resources-name", "pkg_resources", "nbformat"])
+    # tqdm.notebook headless without Jupyter's widgets: an ImportError that names no module
+    ("ImportError", "IProgress not found. Please update jupyter and ipywidgets. See "
+                    "https://ipywidgets.readthedocs.io/en/stable/user_install.html", "ipywidgets"),
+], ids=["magic", "tabulate", "read_excel", "style", "to_parquet", "pkg_resources-name", "pkg_resources", "nbformat",
+        "tqdm-notebook"])
 def test_a_module_the_code_never_names_is_installed_once(ename, evalue, dist):
     assert missing_module(ename, evalue) == dist
     repair = add_module(failure(ename, evalue), ["pandas"], tried=set())
@@ -94,6 +98,19 @@ def test_a_release_without_a_wheel_for_this_python_is_never_the_target():
     assert repair.line == "pandas==1.5.3" and "older series that installs here" in repair.reason
 
 
+def test_a_release_is_chosen_for_the_environments_python_not_the_builders():
+    """The environment runs the notebook's recorded Python (3.12): a release with wheels for 3.12
+    alone is a target, one with wheels for the builder's Python alone is not."""
+    pandas = [Release(Version("1.5.3"), D("2023-01-19"), ">=3.8", ("cp311-cp311",)),
+              Release(Version("2.1.1"), D("2023-09-20"), ">=3.9", ("cp312-cp312",)),
+              Release(Version("2.2.0"), D("2024-01-19"), ">=3.9", ("cp312-cp312",))]
+    trace = f"{CELL}\nFile /env/lib/python3.12/site-packages/pandas/core/groupby/groupby.py:1490, in _agg_py_fallback"
+    err = failure("TypeError", "Could not convert abc to numeric", trace)
+    history = ReleaseHistory(known={"pandas": pandas})
+    repair = move_back(err, {"pandas": "2.2.0"}, D("2024-02-01"), history, None, set(), python=(3, 12))
+    assert repair.line == "pandas==2.1.1"
+
+
 def test_the_notebooks_own_errors_get_no_repair():
     own = failure("KeyError", "'revenue'")
     assert own.drift is None and add_module(own, [], set()) is None
@@ -126,6 +143,18 @@ def test_a_syntax_error_from_a_newer_python_says_which_python_the_notebook_was_w
     newer = f"{sys.version_info[0]}.{sys.version_info[1] + 1}.2"
     assert newer_python_hint("SyntaxError", newer).startswith(f"written for Python {newer[:-2]}")
     assert newer_python_hint("SyntaxError", "3.8.10") is None and newer_python_hint("KeyError", newer) is None
+
+
+def test_the_newer_python_hint_says_why_that_python_was_not_used():
+    from builder.build.execute import newer_python_hint
+    from builder.interpreters import Interpreter
+
+    running = Interpreter("/usr/bin/python3.11", "3.11.7", "cpython-311", "the build's own Python", "3.12.4",
+                          "the notebook records Python 3.12.4, but no Python 3.12 was found here (...): install one")
+    hint = newer_python_hint("SyntaxError", "3.12.4", running)
+    assert hint.startswith("written for Python 3.12") and "runs Python 3.11" in hint and hint.endswith("install one")
+    on_312 = Interpreter("/opt/python3.12", "3.12.1", "cpython-312", "pyenv", "3.12.4", "the notebook records 3.12.4")
+    assert newer_python_hint("SyntaxError", "3.12.4", on_312) is None  # a real syntax error: no such hint
 
 
 def test_a_library_bug_moves_the_innermost_library_to_the_newest_patch_of_its_series():

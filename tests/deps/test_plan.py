@@ -75,3 +75,16 @@ def test_a_notebook_path_relative_to_the_repository_is_accepted(repo):
     from pathlib import Path
     result = plan_dependencies(repo, [(Path("churn.ipynb"), nb)])
     assert result.requirements[0].source == "import numpy in churn.ipynb cell 1"
+
+
+def test_tqdms_notebook_bars_bring_jupyters_widgets(plan):
+    """In Jupyter, tqdm.notebook (and tqdm.auto in a kernel) draws ipywidgets widgets; headless
+    without ipywidgets it raises "IProgress not found", so the import installs ipywidgets too."""
+    result = plan("import pandas as pd", "from tqdm.notebook import tqdm\nfor i in tqdm(range(3)): pass")
+    widgets = [r for r in result.requirements if r.name == "ipywidgets"]
+    assert [r.line for r in widgets] == ["ipywidgets"]
+    assert "tqdm.notebook" in widgets[0].source and "Jupyter widgets" in widgets[0].source
+    assert "tqdm" in result.lines() and not result.unknown_imports
+    assert "ipywidgets" in plan("from tqdm.auto import tqdm").lines()
+    assert "ipywidgets" not in plan("from tqdm import tqdm").lines()  # the console bar needs nothing
+    assert "ipywidgets" not in plan("try:\n    from tqdm.notebook import tqdm\nexcept ImportError:\n    tqdm = None").lines()
