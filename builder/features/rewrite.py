@@ -2,12 +2,15 @@
 
 What changes, and nothing else (``_f`` is the replay object, ``builder.features.runtime``):
 
-- a table load (``pd.read_csv(...)``, ``read_excel``, ``read_parquet``, ``read_sql``...) becomes
-  ``_f.table(key, lambda: <the call>)`` when recording; when serving, the request's records
-  (``_f.raw(raw)``) for the table the model's rows come from, the table saved at build for others;
+- a table load (``pd.read_csv(...)``, ``read_excel``, ``read_parquet``, ``read_sql``..., or a
+  dataset bundled with scikit-learn, ``load_iris(as_frame=True)``...) becomes ``_f.table(key,
+  lambda: <the call>)`` when recording; when serving, the request's records (``_f.raw(raw)``, or
+  ``_f.bundle(key, raw)`` in the loader's shape) for the table the model's rows come from, the
+  table saved at build for others;
 - ``a_train, a_test, b_train, b_test = train_test_split(a, b, ...)`` becomes ``a_train =
   _f.rows(key, a)`` (and ``b_train``): the training rows when recording, the request's rows when
-  serving;
+  serving. Recording also gets the split itself (``lambda p: train_test_split(a, b, p, ...)``):
+  for a model fitted on arrays, which positions of ``a`` the training rows are;
 - a fit (``R.fit(X)``, ``X = R.fit_transform(X)``, ``R.fit_predict(X)``) becomes ``R =
   _f.fitted(key, R, X)`` (recording: fit it and keep a copy; serving: ``_f.fitted(key)``, the copy)
   followed by ``R.transform(X)``;
@@ -25,6 +28,7 @@ from __future__ import annotations
 import ast
 import copy
 
+from . import bundled
 from .slicing import Statement, analyse
 
 LOADERS = {"read_csv", "read_excel", "read_parquet", "read_sql", "read_sql_query", "read_sql_table", "read_json",
@@ -41,7 +45,7 @@ def call_name(call: ast.Call) -> str | None:
 
 
 def is_load(call: ast.AST) -> bool:
-    return isinstance(call, ast.Call) and call_name(call) in LOADERS
+    return isinstance(call, ast.Call) and (call_name(call) in LOADERS or call_name(call) in bundled.LOADERS)
 
 
 def resample_input(node: ast.stmt) -> str | None:
@@ -90,8 +94,9 @@ def _statement(node: ast.stmt, mode: str, keys: Keys, main: str | None) -> list[
         for i, arg in enumerate(node.value.args):
             target = outputs[2 * i] if 2 * i < len(outputs) else None
             if isinstance(target, ast.Name):
+                split = [_split_positions(node.value)] if mode == RECORD else []
                 arg = _Sites(mode, keys, main).visit(arg)
-                made.append(ast.Assign([ast.Name(target.id, ast.Store())], _replay("rows", key, [arg])))
+                made.append(ast.Assign([ast.Name(target.id, ast.Store())], _replay("rows", key, [arg, *split])))
         return made
     if resample_input(node) is not None:  # requests are not resampled: the rows are the rows
         key = keys.next("r")
@@ -112,6 +117,17 @@ def _statement(node: ast.stmt, mode: str, keys: Keys, main: str | None) -> list[
         apply = ast.Call(ast.Attribute(_load(receiver), method, ast.Load()), args[:1], [])
         return [refit, ast.Assign(assigned, apply)]
     return [_Sites(mode, keys, main).visit(node)]
+
+
+def _split_positions(call: ast.Call) -> ast.Lambda:
+    """``lambda _p: train_test_split(a, b, _p, ...)``: the notebook's split with one more array,
+    the positions, split the same way (the rows drawn depend on the number of rows, the
+    ``random_state`` and ``stratify`` only)."""
+    inner = copy.deepcopy(call)
+    inner.args = [*inner.args, ast.Name("_positions", ast.Load())]
+    args = _no_args()
+    args.args = [ast.arg("_positions")]
+    return ast.Lambda(args, inner)
 
 
 def _statement_fit(node: ast.stmt):
@@ -170,6 +186,13 @@ class _Sites(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call):
         name = call_name(node)
+        if name in bundled.LOADERS:
+            key = self.keys.next("t")
+            if self.mode == RECORD:
+                return _replay("table", key, [ast.Lambda(_no_args(), node), ast.Lambda(_no_args(), _named(node))])
+            if key == self.main:
+                return _replay("bundle", key, [ast.Name("raw", ast.Load())])
+            return _replay("table", key, [])
         if name in LOADERS:
             key = self.keys.next("t")
             if self.mode == RECORD:
@@ -194,6 +217,13 @@ class _Sites(ast.NodeTransformer):
             key = self.keys.next("m")
             return _replay("stat", key, [ast.Lambda(_no_args(), node)] if self.mode == RECORD else [])
         return node
+
+
+def _named(call: ast.Call) -> ast.AST:
+    """``load_x(...).feature_names``: the names a ``return_X_y=True`` array does not carry."""
+    plain = copy.deepcopy(call)
+    plain.keywords = [k for k in plain.keywords if k.arg not in ("return_X_y", "as_frame")]
+    return ast.Attribute(plain, "feature_names", ast.Load())
 
 
 def _per_row(call: ast.Call) -> bool:

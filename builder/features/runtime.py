@@ -12,6 +12,8 @@ import copy
 import threading
 from pathlib import Path
 
+from . import bundled
+
 STATE_FILE = "features.joblib"
 
 
@@ -29,31 +31,49 @@ class RowsDropped(ValueError):
 
 
 class Recorder:
-    """``_f`` at build time. ``train_index``: the rows the model was fitted on (for the split)."""
+    """``_f`` at build time. ``train_index``: the rows the model was fitted on (for the split), when
+    they have a pandas index; otherwise the split is replayed as the notebook made it, and
+    ``splits`` says, per split, the training positions in its input and that input's index."""
 
     def __init__(self, train_index=None):
         self.train_index = train_index
         self.state = {"tables": {}, "fitted": {}, "stats": {}, "dummies": {}, "fast_dummies": {}, "fast_fitted": {}}
+        self.splits: dict = {}
+        self.result = None
 
     def begin(self) -> None:
         pass
 
-    def table(self, key: str, load):
+    def table(self, key: str, load, names=None):
         value = load()
+        if names is not None and bundled.is_bundle(value):  # a dataset bundled with scikit-learn
+            plain = isinstance(value, tuple) and not hasattr(value[0], "columns")
+            table, spec = bundled.frame_of(value, names() if plain else None)
+            self.state["tables"][key] = table.copy(deep=True)
+            self.state.setdefault("bundles", {})[key] = spec
+            return value
         self.state["tables"][key] = value.copy(deep=True) if hasattr(value, "copy") else copy.deepcopy(value)
         return value
 
-    def rows(self, key: str, value):
-        if self.train_index is None:
+    def rows(self, key: str, value, split=None):
+        if self.train_index is not None and hasattr(value, "loc"):
+            missing = self.train_index.difference(value.index)
+            if len(missing):
+                raise ReplayError(f"the training rows are not rows of the split's input (e.g. index {missing[0]!r})")
+            return value.loc[self.train_index]
+        if split is None:
             raise ReplayError("the model's training rows have no pandas index (fitted on arrays), so the "
                               "train/test split cannot be replayed")
-        if not hasattr(value, "loc"):
-            raise ReplayError(f"the train/test split takes a {type(value).__name__}, not a DataFrame or Series "
-                              "(the rows of the training matrix cannot be traced back to the table)")
-        missing = self.train_index.difference(value.index)
-        if len(missing):
-            raise ReplayError(f"the training rows are not rows of the split's input (e.g. index {missing[0]!r})")
-        return value.loc[self.train_index]
+        import numpy as np
+
+        if key not in self.splits:
+            positions = np.asarray(split(np.arange(len(value)))[-2])
+            self.splits[key] = {"positions": positions, "rows": len(value),
+                                "index": value.index[positions] if hasattr(value, "index") else None}
+        positions = self.splits[key]["positions"]
+        if hasattr(value, "iloc"):
+            return value.iloc[positions]
+        return [value[i] for i in positions] if isinstance(value, list) else value[positions]
 
     def resampled(self, key: str, value):
         return value
@@ -87,6 +107,7 @@ class Recorder:
         return result
 
     def output(self, value):
+        self.result = value
         return value
 
 
@@ -151,8 +172,14 @@ class Frozen:
         self._local.index = frame.index if index is None else index
         return frame
 
+    def bundle(self, key: str, raw):
+        """The request's records in the shape the bundled loader returned (``bundled``)."""
+        return bundled.rebuild(self.raw(raw), self.state["bundles"][key])
+
     def table(self, key: str):
         value = self.state["tables"][key]
+        if key in self.state.get("bundles", {}):
+            return bundled.rebuild(value.copy(), self.state["bundles"][key])
         return value.copy() if hasattr(value, "copy") else value
 
     def rows(self, key: str, value):
@@ -211,7 +238,7 @@ class Frozen:
             return value
         if spec["kind"] == "text":
             return [str(v) for v in value]
-        return np.asarray(value, dtype="float64")
+        return np.asarray(value, dtype=spec.get("dtype", "float64"))
 
 
 class Fitted:

@@ -19,6 +19,7 @@ inputs are served.
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import traceback
 from pathlib import Path
@@ -31,6 +32,9 @@ except ImportError:
 from . import lineage
 
 CHECK_ROWS = 500
+#: The variable ``features()`` computes the model's input in when the fit call passes an expression
+#: (``model.fit(scaler.fit_transform(X_train), y)``, ``model.fit(X_train.values, y)``).
+MATRIX = "model_input"
 CHECK_FILE = "features-check.joblib"
 FEATURES_FILE = "features.py"
 
@@ -70,10 +74,15 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
         raise NotReplayed(f"the fit call's matrix `{ast.unparse(target_expr)}` names no variable")
     stmts = [st for st in slicing.statements(cells[:cell])
              if st.cell < cell or st.node.end_lineno < stmt_line]
+    if not isinstance(target_expr, ast.Name):  # the expression becomes a statement, replayed like the others
+        node = ast.fix_missing_locations(ast.Assign([ast.Name(MATRIX, ast.Store())], copy.deepcopy(target_expr)))
+        stmts.append(slicing.analyse(node, cell, ast.unparse(node)))
+        targets, target_expr = {MATRIX}, ast.Name(MATRIX, ast.Load())
     sliced = slicing.backward_slice(stmts, targets)
     if not any(rewrite.is_load(n) for st in sliced for n in ast.walk(st.node)):
         raise NotReplayed("the training matrix does not come from a table the notebook loaded with pandas "
-                          f"({', '.join(sorted(rewrite.LOADERS)[:4])}...)")
+                          f"({', '.join(sorted(rewrite.LOADERS)[:4])}...) or from a dataset bundled with "
+                          "scikit-learn (load_iris, load_diabetes...)")
     resampled = [rewrite.resample_input(st.node) for st in sliced if rewrite.resample_input(st.node)]
     if resampled:  # the model saw resampled rows (SMOTE...); the rows before resampling are the check's
         X, index = _before_resampling(namespace, resampled[-1], model)
@@ -87,12 +96,15 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
         raise
     except Exception as exc:  # noqa: BLE001
         raise NotReplayed(f"replaying the notebook's statements on its own table failed: {type(exc).__name__}: {exc}")
+    if recorder.splits and not _same(_values(recorder.result), _values(X)):
+        raise NotReplayed("replaying the notebook's train/test split does not give the matrix the model was fitted "
+                          "on (a split without a fixed random_state?), so the training rows, fitted on arrays, "
+                          "cannot be found in the loaded table")
+    if index is None:
+        index = _positional_index(recorder, X)
     main, table = _main_table(recorder.state["tables"], index, getattr(y, "name", None))
     serve_stmts = slicing.backward_slice(rewrite.rewrite(sliced, rewrite.SERVE, main), targets)
     code = emit.module(serve_stmts, output, notebook, version, label=label)
-    if index is None:
-        raise NotReplayed("the model was fitted on arrays and its target has no pandas index either, so its rows "
-                          "cannot be traced back to the loaded table")
     sample = index[:CHECK_ROWS]
     if not sample.isin(table.index).all() or not table.index.is_unique:
         raise NotReplayed("the training matrix's index does not point into the loaded table (reset_index, concat "
@@ -125,7 +137,7 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
     for name in unread:
         state["raw"]["placeholders"][name] = _plain(raw_rows[name].iloc[0])
     served = [c for c in inputs if c not in unread]
-    if _passes_through(X, table, sample):
+    if _passes_through(X, table, sample) or _array_of_columns(X, index, table.loc[sample, served]):
         return {"status": "not needed", "reason": "the model takes the loaded table's columns as they are"}
     import joblib
 
@@ -149,6 +161,47 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
             "table": {"statement": load.source, "cell": label(load.cell), "rows": len(table)},
             "statements": len([st for st in serve_stmts if not isinstance(st.node, (ast.Import, ast.ImportFrom))]),
             "output": output, "placeholders": {str(k): v for k, v in state["raw"]["placeholders"].items()}}
+
+
+def _positional_index(recorder, X):
+    """The loaded table's index of the rows of ``X``, a matrix without one: the training positions
+    the replayed split drew, in the index of the frame it split or, when it split an array, of the
+    loaded table, whose rows the array must then be one for one (checked: the same number)."""
+    if len(recorder.splits) > 1:
+        raise NotReplayed("the model was fitted on arrays split more than once (train/validation/test?), so its "
+                          "rows cannot be traced back to the loaded table")
+    if recorder.splits:
+        split = next(iter(recorder.splits.values()))
+        if split["index"] is not None:  # a frame was split, then made an array: its index says which rows
+            return split["index"]
+        rows, positions = split["rows"], split["positions"]
+    else:
+        rows, positions = len(X), slice(None)
+    _, table = _main_table(recorder.state["tables"], None, None)
+    if rows != len(table):
+        raise NotReplayed(f"the model was fitted on an array made from {rows} rows, the loaded table has {len(table)}: "
+                          "rows were dropped or added before the DataFrame became an array, so the array's rows "
+                          "cannot be matched to the table's by position (split the DataFrame, then take .values, "
+                          "to keep its index)")
+    return table.index[positions]
+
+
+def _values(value):
+    import numpy as np
+
+    return value if hasattr(value, "columns") else np.asarray(value)
+
+
+def _array_of_columns(X, index, columns) -> bool:
+    """The model's matrix, an array, is the loaded table's columns as they are (in the table's order)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(X, (pd.DataFrame, pd.Series)) or not hasattr(X, "shape") or len(X.shape) != 2:
+        return False
+    if X.shape[1] != columns.shape[1]:
+        return False
+    return _same(np.asarray(X)[index.get_indexer(columns.index)], columns.to_numpy())
 
 
 def _before_resampling(namespace: dict, name: str, model):
@@ -270,7 +323,9 @@ def _output_spec(X) -> dict:
         return {"kind": "dataframe", "columns": list(X.columns), "dtypes": {c: str(X[c].dtype) for c in X.columns}}
     if isinstance(X, pd.Series) and X.dtype == object or isinstance(X, list):
         return {"kind": "text"}
-    return {"kind": "array", "width": int(X.shape[1]) if len(getattr(X, "shape", ())) == 2 else 1}
+    dtype = getattr(X, "dtype", None)  # an object array (floats and booleans) stays one
+    return {"kind": "array", "width": int(X.shape[1]) if len(getattr(X, "shape", ())) == 2 else 1,
+            "dtype": str(dtype) if dtype is not None and getattr(dtype, "kind", "f") in "biufO" else "float64"}
 
 
 def _placeholder(series):

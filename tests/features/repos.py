@@ -100,6 +100,64 @@ def pipeline_inside(repo: Path) -> None:
     _write(repo, "accounts.ipynb", nb)
 
 
+def wine_bundled(repo: Path) -> None:
+    """A dataset bundled with scikit-learn loaded as a frame (``load_wine(as_frame=True).frame``),
+    then the notebook's own engineering (a ratio, a binned column one-hot encoded, dropped columns);
+    the frame is split, and the model is fitted on its ``.values`` (no index)."""
+    nb = notebook(
+        IMPORTS + "from sklearn.datasets import load_wine\nfrom sklearn.ensemble import RandomForestClassifier",
+        "data = load_wine(as_frame=True)\ndf = data.frame\nprint(data.target_names)\ndf.head()",
+        "df['phenol_ratio'] = df['total_phenols'] / df['flavanoids']\n"
+        "df['alcohol_band'] = pd.cut(df['alcohol'], bins=[0, 12.5, 13.5, 20], labels=['low', 'mid', 'high'])\n"
+        "df = pd.get_dummies(df, columns=['alcohol_band'])\ndf = df.drop(columns=['ash', 'magnesium'])",
+        "df['phenol_ratio'].hist()\nplt.show()",
+        "X = df.drop('target', axis=1)\ny = df['target']\n"
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)",
+        "clf = RandomForestClassifier(n_estimators=40, max_depth=5, random_state=0)\n"
+        "clf.fit(X_train.values, y_train.values)\nprint('accuracy', clf.score(X_test.values, y_test.values))",
+    )
+    _write(repo, "wine.ipynb", nb)
+
+
+def diabetes_arrays(repo: Path) -> None:
+    """A bundled dataset loaded as arrays and made a DataFrame by hand, a matrix built with
+    ``np.column_stack`` of engineered columns, split as arrays, and a model fitted on a scaler's
+    ``fit_transform`` of the training array: no pandas index anywhere after the table."""
+    nb = notebook(
+        IMPORTS + "from sklearn.datasets import load_diabetes\nfrom sklearn.preprocessing import StandardScaler\n"
+                  "from sklearn.linear_model import Ridge",
+        "data = load_diabetes()\ndf = pd.DataFrame(data.data, columns=data.feature_names)\n"
+        "df['target'] = data.target\ndf.describe()",
+        "df['bmi_bp'] = df['bmi'] * df['bp']\n"
+        "X = np.column_stack([df['age'], df['bmi'], df['bp'], df['bmi_bp'], np.log1p(df['s5'] + 1)])\n"
+        "y = df['target'].values",
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=7)",
+        "scaler = StandardScaler()\nmodel = Ridge(alpha=0.5)\nmodel.fit(scaler.fit_transform(X_train), y_train)\n"
+        "print('r2', model.score(scaler.transform(X_test), y_test))",
+    )
+    _write(repo, "diabetes.ipynb", nb)
+
+
+def measures_dropped_then_array(repo: Path) -> None:
+    """Rows dropped (``dropna``) before the frame becomes an array that is then split: the array's
+    rows cannot be matched to the loaded table's by position, so raw records are not served."""
+    rng = np.random.default_rng(11)
+    n = 300
+    frame = pd.DataFrame({"width": rng.normal(10, 2, n).round(2), "height": rng.normal(20, 4, n).round(2)})
+    frame.loc[rng.choice(n, 25, replace=False), "height"] = np.nan
+    frame["label"] = (frame["width"] * 2 > frame["height"].fillna(20)).astype(int)
+    repo.mkdir(parents=True)
+    frame.to_csv(repo / "measures.csv", index=False)
+    nb = notebook(
+        IMPORTS + "from sklearn.linear_model import LogisticRegression",
+        "df = pd.read_csv('measures.csv')\ndf = df.dropna()\ndf['ratio'] = df['width'] / df['height']",
+        "X = df[['width', 'height', 'ratio']].values\ny = df['label'].values\n"
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)\n"
+        "model = LogisticRegression().fit(X_train, y_train)",
+    )
+    _write(repo, "measures.ipynb", nb)
+
+
 def _write(repo: Path, name: str, nb) -> None:
     import nbformat
 
@@ -108,4 +166,6 @@ def _write(repo: Path, name: str, nb) -> None:
     (repo / "requirements.txt").write_text("pandas\nnumpy\nscikit-learn\nmatplotlib\n")
 
 
-REPOS = {"loans": loans, "houses-groupby": houses_groupby, "pipeline-inside": pipeline_inside}
+REPOS = {"loans": loans, "houses-groupby": houses_groupby, "pipeline-inside": pipeline_inside,
+         "wine-bundled": wine_bundled, "diabetes-arrays": diabetes_arrays,
+         "measures-dropped-then-array": measures_dropped_then_array}
