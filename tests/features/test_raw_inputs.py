@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+from sklearn.model_selection import train_test_split
 
 from tests.conftest import EXAMPLES
 from tests.features.repos import REPOS
@@ -56,7 +57,7 @@ def built(repos, tmp_path_factory) -> dict[str, tuple[Path, dict, str]]:
 def servers(built, tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("feature-logs")
     running = {}
-    for name in ("insurance-costs", "loans"):
+    for name in ("insurance-costs", "loans", "wine-bundled", "diabetes-arrays"):
         server = Server(built[name][0], log_dir / f"{name}.log")
         server.wait_ready()
         running[name] = server
@@ -169,3 +170,62 @@ def test_a_pipeline_doing_its_preprocessing_inside_scikit_learn_is_unchanged(bui
     assert meta["features"]["status"] == "not needed"
     assert [c["name"] for c in meta["inputs"]] == ["plan", "seats", "usage"]
     assert "engineered" not in meta and not (folder / "features.py").exists()
+
+
+def test_a_bundled_dataset_loaded_as_a_frame_serves_its_columns_and_a_model_fitted_on_values_its_predictions(
+        built, repos, servers):
+    folder, meta, _ = built["wine-bundled"]
+    info = meta["features"]
+    assert info["status"] == "verified", info
+    names = [c["name"] for c in meta["inputs"]]
+    assert names[:2] == ["alcohol", "malic_acid"] and "target" not in names
+    assert {"ash", "magnesium", "target"} <= set(info["not_read"]) and "load_wine(as_frame=True)" in info["table"]["statement"]
+    code = (folder / "features.py").read_text()
+    assert "data = _f.bundle('t" in code and "df = data.frame" in code and "model_input = X_train.values" in code
+    ns = notebook_run(repos["wine-bundled"])
+    from sklearn.datasets import load_wine
+
+    table = load_wine(as_frame=True).frame
+    for part in ("train", "test"):  # rows it was fitted on, and rows it never saw
+        rows = ns[f"X_{part}"]
+        want = ns["clf"].predict_proba(rows.values)
+        body = requests.post(servers["wine-bundled"].url + "/predict",
+                             json={"instances": raw_records(table, rows.index, names)}, timeout=30).json()
+        got = np.array([[row[str(c)] for c in ns["clf"].classes_] for row in body["probabilities"]])
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_a_model_fitted_on_a_scaled_numpy_matrix_of_a_bundled_array_dataset_serves_raw_records(built, repos, servers):
+    folder, meta, log = built["diabetes-arrays"]
+    info = meta["features"]
+    assert info["status"] == "verified", info
+    assert [c["name"] for c in meta["inputs"]] == ["age", "bmi", "bp", "s5"]
+    assert meta["engineered"]["input_kind"] == "array" and len(meta["engineered"]["inputs"]) == 5
+    code = (folder / "features.py").read_text()
+    assert "np.column_stack(" in code and "X_train = _f.rows('s" in code
+    assert "scaler = _f.fitted('f" in code and "model_input = scaler.transform(X_train)" in code
+    assert "raw records, 4 columns" in log
+    ns = notebook_run(repos["diabetes-arrays"])
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes()
+    table = pd.DataFrame(data.data, columns=data.feature_names)
+    # which rows of the table the notebook's arrays hold: its split, made on the table itself
+    train, test = train_test_split(table, test_size=0.2, random_state=7)
+    np.testing.assert_array_equal(ns["X_train"][:, 0], train["age"].to_numpy())
+    want = ns["model"].predict(ns["scaler"].transform(ns["X_test"]))
+    records = raw_records(table, test.index, ["age", "bmi", "bp", "s5"])
+    got = requests.post(servers["diabetes-arrays"].url + "/predict", json={"instances": records},
+                        timeout=30).json()["predictions"]
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+    one = requests.post(servers["diabetes-arrays"].url + "/predict", json=records[3], timeout=30).json()["predictions"]
+    np.testing.assert_allclose(one, want[3:4], rtol=1e-9)
+
+
+def test_an_array_made_after_rows_were_dropped_is_not_matched_by_position_and_falls_back_saying_why(built):
+    folder, meta, log = built["measures-dropped-then-array"]
+    info = meta["features"]
+    assert info["status"] == "not replayed"
+    assert "275 rows" in info["reason"] and "has 300" in info["reason"] and "dropped" in info["reason"]
+    assert meta["input_kind"] == "array" and len(meta["inputs"]) == 3 and "engineered" not in meta
+    assert not (folder / "features.py").exists() and "not replayed" in log

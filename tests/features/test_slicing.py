@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,3 +115,49 @@ def test_oversampling_is_not_replayed_on_requests():
     stmts = slicing.statements(["X_res, y_res = SMOTE(random_state=0).fit_resample(X_train, y_train)"])
     code = emit.module(rewrite.rewrite(stmts, rewrite.SERVE, None), "X_res", "nb", "t")
     assert "X_res = _f.resampled('r1', X_train)" in code and "SMOTE" not in code
+
+
+@pytest.mark.parametrize("kwargs", [{"as_frame": True}, {}, {"return_X_y": True, "as_frame": True},
+                                    {"return_X_y": True}], ids=["bunch-frames", "bunch-arrays", "pair-frames",
+                                                                "pair-arrays"])
+def test_a_bundled_loaders_result_is_a_table_of_its_features_and_target_and_comes_back_in_its_shape(kwargs):
+    from sklearn.datasets import load_iris
+
+    recorder = runtime.Recorder()
+    loaded = recorder.table("t1", lambda: load_iris(**kwargs), lambda: load_iris().feature_names)
+    table = recorder.state["tables"]["t1"]
+    assert list(table.columns) == [*load_iris().feature_names, "target"] and len(table) == 150
+    frozen = runtime.Frozen({**recorder.state, "raw": {"columns": list(table.columns), "placeholders": {}}})
+    frozen.begin()
+    again = frozen.bundle("t1", table.iloc[[3, 7]].reset_index(drop=True))
+    data, target = again if isinstance(again, tuple) else (again.data, again.target)
+    want_data, want_target = loaded if isinstance(loaded, tuple) else (loaded.data, loaded.target)
+    assert type(data) is type(want_data) and type(target) is type(want_target)
+    np.testing.assert_array_equal(np.asarray(data), np.asarray(want_data)[[3, 7]])
+    np.testing.assert_array_equal(np.asarray(target), np.asarray(want_target)[[3, 7]])
+    if not isinstance(again, tuple):
+        assert list(again.target_names) == list(loaded.target_names)
+
+
+def test_a_split_of_arrays_is_replayed_with_the_notebooks_own_split_to_find_the_training_positions():
+    stmts = slicing.statements(["from sklearn.datasets import load_diabetes\n"
+                                "from sklearn.model_selection import train_test_split",
+                                "X, y = load_diabetes(return_X_y=True)",
+                                "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=3)"])
+    sliced = slicing.backward_slice(stmts, {"X_train"})
+    record = emit.module(rewrite.rewrite(sliced, rewrite.RECORD), "X_train", "nb", "t", serve=False)
+    assert "lambda: load_diabetes(return_X_y=True), lambda: load_diabetes().feature_names)" in record
+    assert "train_test_split(X, y, _positions, test_size=0.2, random_state=3)" in record
+    serve = emit.module(rewrite.rewrite(sliced, rewrite.SERVE, "t1"), "X_train", "nb", "t")
+    assert "X, y = _f.bundle('t1', raw)" in serve and "X_train = _f.rows('s2', X)" in serve
+    recorder = runtime.Recorder()
+    namespace = {"_f": recorder}
+    exec(record, namespace)  # noqa: S102
+    matrix = namespace["features"](None)
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_diabetes(return_X_y=True)
+    np.testing.assert_array_equal(matrix, train_test_split(X, y, test_size=0.2, random_state=3)[0])
+    positions = recorder.splits["s2"]["positions"]
+    np.testing.assert_array_equal(X[positions], matrix)
