@@ -35,8 +35,11 @@ class Recorder:
     they have a pandas index; otherwise the split is replayed as the notebook made it, and
     ``splits`` says, per split, the training positions in its input and that input's index."""
 
-    def __init__(self, train_index=None):
+    def __init__(self, train_index=None, positions=None):
         self.train_index = train_index
+        #: The training positions the notebook's own split drew (recorded in the kernel), used
+        #: instead of replaying the split when given.
+        self.positions = positions
         self.state = {"tables": {}, "fitted": {}, "stats": {}, "dummies": {}, "fast_dummies": {}, "fast_fitted": {}}
         self.splits: dict = {}
         self.result = None
@@ -67,7 +70,12 @@ class Recorder:
         import numpy as np
 
         if key not in self.splits:
-            positions = np.asarray(split(np.arange(len(value)))[-2])
+            if self.positions is not None:
+                positions = np.asarray(self.positions)
+                if len(positions) and positions.max() >= len(value):
+                    raise ReplayError("the notebook's own split drew rows beyond the replayed split's input")
+            else:
+                positions = np.asarray(split(np.arange(len(value)))[-2])
             self.splits[key] = {"positions": positions, "rows": len(value),
                                 "index": value.index[positions] if hasattr(value, "index") else None}
         positions = self.splits[key]["positions"]

@@ -5,6 +5,10 @@ The fit is observed by wrapping ``fit`` on the scikit-learn estimator classes wi
 are loaded before each cell runs; only calls made by the notebook's own code are recorded (not a
 search's or a cross-validation's inner fits). The record keeps the estimator alive: a model the
 notebook saved to disk and then replaced in its variable must still be found.
+
+``train_test_split`` (once ``sklearn.model_selection`` is loaded, from the next cell on) is wrapped
+the same way, to record which row positions each of the notebook's splits drew: for a model fitted
+on arrays split without a fixed ``random_state``, they say which rows of the table it was fitted on.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import functools
 import sys
 
-_state = {"cell": 0, "cells": [], "fits": {}}
+_state = {"cell": 0, "cells": [], "fits": {}, "splits": []}
 
 
 def install(shell) -> None:
@@ -36,6 +40,11 @@ def fitted() -> list:
     return [entry[0] for entry in _state["fits"].values()]
 
 
+def splits() -> list:
+    """``(rows, train positions)`` of each of the notebook's ``train_test_split`` calls, in order."""
+    return list(_state["splits"])
+
+
 def _before_cell(shell, info) -> None:
     raw = getattr(info, "raw_cell", "") or ""
     try:
@@ -46,6 +55,43 @@ def _before_cell(shell, info) -> None:
     _state["cells"].append(code)
     if "sklearn.base" in sys.modules:
         _wrap_models(sys.modules["sklearn.base"].BaseEstimator)
+    if "sklearn.model_selection" in sys.modules:
+        _wrap_split(shell.user_ns)
+
+
+def _wrap_split(namespace: dict) -> None:
+    modules = [sys.modules.get("sklearn.model_selection"), sys.modules.get("sklearn.model_selection._split")]
+    split = getattr(modules[0], "train_test_split", None)
+    if split is None:
+        return
+    original = getattr(split, "__wrapped__", split) if getattr(split, "__nb2service_wrapped__", False) else split
+    wrapped = split if original is not split else _recording_split(original)
+    for module in modules:
+        if module is not None and getattr(module, "train_test_split", None) is original:
+            module.train_test_split = wrapped
+    for name, value in list(namespace.items()):  # imported by an earlier cell
+        if value is original:
+            namespace[name] = wrapped
+
+
+def _recording_split(split):
+    @functools.wraps(split)
+    def recorded_split(*arrays, **options):
+        if not arrays or sys._getframe(1).f_globals.get("__name__") != "__main__":
+            return split(*arrays, **options)
+        import numpy as np
+
+        try:
+            rows = arrays[0].shape[0] if hasattr(arrays[0], "shape") else len(arrays[0])
+            # one more array, the positions, split the same way: the rows drawn depend on the
+            # number of rows, random_state and stratify only
+            out = split(*arrays, np.arange(rows), **options)
+        except Exception:  # noqa: BLE001 - the notebook's own call says what is wrong
+            return split(*arrays, **options)
+        _state["splits"].append((rows, out[-2]))
+        return out[:-2]
+    recorded_split.__nb2service_wrapped__ = True
+    return recorded_split
 
 
 def _wrap_models(base) -> None:

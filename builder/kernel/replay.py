@@ -97,9 +97,11 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
     except Exception as exc:  # noqa: BLE001
         raise NotReplayed(f"replaying the notebook's statements on its own table failed: {type(exc).__name__}: {exc}")
     if recorder.splits and not _same(_values(recorder.result), _values(X)):
-        raise NotReplayed("replaying the notebook's train/test split does not give the matrix the model was fitted "
-                          "on (a split without a fixed random_state?), so the training rows, fitted on arrays, "
-                          "cannot be found in the loaded table")
+        recorder = _with_notebooks_split(recorder, record_code, index, X)
+    if recorder is None:
+        raise NotReplayed("replaying the notebook's train/test split (with its random_state, or with the rows the "
+                          "notebook's own split drew) does not give the matrix the model was fitted on, so its "
+                          "training rows, fitted on arrays, cannot be found in the loaded table")
     if index is None:
         index = _positional_index(recorder, X)
     main, table = _main_table(recorder.state["tables"], index, getattr(y, "name", None))
@@ -161,6 +163,25 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
             "table": {"statement": load.source, "cell": label(load.cell), "rows": len(table)},
             "statements": len([st for st in serve_stmts if not isinstance(st.node, (ast.Import, ast.ImportFrom))]),
             "output": output, "placeholders": {str(k): v for k, v in state["raw"]["placeholders"].items()}}
+
+
+def _with_notebooks_split(recorder, record_code: str, index, X):
+    """A recording run with the training positions the notebook's own split drew (the kernel saw
+    them: a split without a fixed random_state), latest first; None when none gives ``X``."""
+    if len(recorder.splits) != 1:
+        return None
+    rows = next(iter(recorder.splits.values()))["rows"]
+    for drawn, positions in reversed(lineage.splits()):
+        if drawn != rows or len(positions) != len(X):
+            continue
+        again = runtime.Recorder(index, positions)
+        try:
+            _run(record_code, again)(None)
+        except Exception:  # noqa: BLE001 - then not this split
+            continue
+        if _same(_values(again.result), _values(X)):
+            return again
+    return None
 
 
 def _positional_index(recorder, X):

@@ -211,7 +211,8 @@ def test_a_model_fitted_on_a_scaled_numpy_matrix_of_a_bundled_array_dataset_serv
     data = load_diabetes()
     table = pd.DataFrame(data.data, columns=data.feature_names)
     # which rows of the table the notebook's arrays hold: its split, made on the table itself
-    train, test = train_test_split(table, test_size=0.2, random_state=7)
+    np.random.seed(7)
+    train, test = train_test_split(table, test_size=0.2)
     np.testing.assert_array_equal(ns["X_train"][:, 0], train["age"].to_numpy())
     want = ns["model"].predict(ns["scaler"].transform(ns["X_test"]))
     records = raw_records(table, test.index, ["age", "bmi", "bp", "s5"])
