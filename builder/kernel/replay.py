@@ -129,7 +129,7 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
     unread = []
     for name in inputs:
         rolled = raw_rows[inputs].copy()
-        rolled[name] = np.roll(rolled[name].to_numpy(), 1)
+        rolled[name] = _other_values(rolled[name], table[name])
         try:
             same = _same(base, features(rolled))
         except Exception:  # noqa: BLE001 - it fails without the real values: it reads them
@@ -139,7 +139,7 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
     for name in unread:
         state["raw"]["placeholders"][name] = _plain(raw_rows[name].iloc[0])
     served = [c for c in inputs if c not in unread]
-    if _passes_through(X, table, sample) or _array_of_columns(X, index, table.loc[sample, served]):
+    if _passes_through(X, table, sample) or _array_of_columns(X, index, table.loc[sample, inputs]):
         return {"status": "not needed", "reason": "the model takes the loaded table's columns as they are"}
     import joblib
 
@@ -214,15 +214,35 @@ def _values(value):
 
 
 def _array_of_columns(X, index, columns) -> bool:
-    """The model's matrix, an array, is the loaded table's columns as they are (in the table's order)."""
+    """The model's matrix, an array, is some of the loaded table's columns as they are, in the
+    table's order."""
     import numpy as np
     import pandas as pd
 
     if isinstance(X, (pd.DataFrame, pd.Series)) or not hasattr(X, "shape") or len(X.shape) != 2:
         return False
-    if X.shape[1] != columns.shape[1]:
-        return False
-    return _same(np.asarray(X)[index.get_indexer(columns.index)], columns.to_numpy())
+    rows = np.asarray(X)[index.get_indexer(columns.index)]
+    names, at = list(columns.columns), 0
+    for j in range(rows.shape[1]):
+        while at < len(names) and not _same(rows[:, j], columns[names[at]].to_numpy()):
+            at += 1
+        if at == len(names):
+            return False
+        at += 1
+    return True
+
+
+def _other_values(sample, column):
+    """``sample``'s values moved among its rows; when that changes nothing (one value throughout
+    the sample), another value the table's column holds, so that a column the path reads is
+    never taken for one it does not."""
+    import numpy as np
+
+    rolled = np.roll(sample.to_numpy(), 1)
+    if not _same(rolled, sample.to_numpy()):
+        return rolled
+    others = [v for v in column.dropna().unique().tolist() if not (sample == v).all()]
+    return np.full(len(sample), others[0], dtype=object if isinstance(others[0], str) else None) if others else rolled
 
 
 def _before_resampling(namespace: dict, name: str, model):
