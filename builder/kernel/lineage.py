@@ -53,10 +53,36 @@ def _before_cell(shell, info) -> None:
         code = raw
     _state["cell"] += 1
     _state["cells"].append(code)
+    _import_ahead(code)
     if "sklearn.base" in sys.modules:
         _wrap_models(sys.modules["sklearn.base"].BaseEstimator)
     if "sklearn.model_selection" in sys.modules:
         _wrap_split(shell.user_ns)
+
+
+def _import_ahead(code: str) -> None:
+    """The scikit-learn modules the cell imports, imported now, so that a model class or
+    ``train_test_split`` imported and used in the same cell is wrapped; not in a cell that installs
+    packages (the import would load the version before the install)."""
+    import ast
+    import importlib
+    import re
+
+    if re.search(r"\b(pip|conda|mamba)\b", code):
+        return
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return
+    for node in ast.walk(tree):
+        names = [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else \
+            [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        for name in names:
+            if name.split(".")[0] == "sklearn" and name not in sys.modules:
+                try:
+                    importlib.import_module(name)
+                except Exception:  # noqa: BLE001 - the cell's own import reports it
+                    pass
 
 
 def _wrap_split(namespace: dict) -> None:

@@ -278,20 +278,23 @@ def _same_as_saved(model):
     import joblib
     import numpy as np
 
-    same_type = [e for e in lineage.fitted() if type(e) is type(model)]
+    fitted = lineage.fitted()
+    # (the estimator, whose fit was seen): a search's best estimator is fitted inside the search's fit
+    same_type = [(e, e) for e in fitted if type(e) is type(model)] + \
+        [(e.best_estimator_, e) for e in fitted if type(getattr(e, "best_estimator_", None)) is type(model)]
     try:
         digest = joblib.hash(model)
-        for estimator in same_type:
+        for estimator, owner in same_type:
             if joblib.hash(estimator) == digest:
-                return estimator
+                return owner
     except Exception:  # noqa: BLE001 - an estimator joblib cannot hash: compare predictions
         pass
-    for estimator in reversed(same_type):
-        X = lineage.fit_of(estimator)[0]
+    for estimator, owner in reversed(same_type):
+        X = lineage.fit_of(owner)[0]
         try:
             rows = X.iloc[:50] if hasattr(X, "iloc") else X[:50]
             if np.array_equal(np.asarray(estimator.predict(rows)), np.asarray(model.predict(rows))):
-                return estimator
+                return owner
         except Exception:  # noqa: BLE001
             continue
     return None
@@ -305,6 +308,10 @@ def _fit_call(code: str, namespace: dict, model) -> tuple[ast.Call, int]:
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "fit":
                 calls.append((node, stmt.lineno))
+                # `svc = SVC(kernel='rbf').fit(X, y)`: the name it is assigned to holds the model
+                if isinstance(stmt, ast.Assign) and stmt.value is node and len(stmt.targets) == 1 \
+                        and isinstance(stmt.targets[0], ast.Name) and namespace.get(stmt.targets[0].id) is model:
+                    return node, stmt.lineno
     if not calls:
         raise NotReplayed("the cell that fitted the model has no `.fit(...)` call (fitted inside a function?)")
     for node, line in calls:

@@ -103,9 +103,10 @@ def pipeline_inside(repo: Path) -> None:
 def wine_bundled(repo: Path) -> None:
     """A dataset bundled with scikit-learn loaded as a frame (``load_wine(as_frame=True).frame``),
     then the notebook's own engineering (a ratio, a binned column one-hot encoded, dropped columns);
-    the frame is split, and the model is fitted on its ``.values`` (no index)."""
+    the frame is split, and the model, its class imported in the same cell, is fitted on its
+    ``.values`` (no index)."""
     nb = notebook(
-        IMPORTS + "from sklearn.datasets import load_wine\nfrom sklearn.ensemble import RandomForestClassifier",
+        IMPORTS + "from sklearn.datasets import load_wine",
         "data = load_wine(as_frame=True)\ndf = data.frame\nprint(data.target_names)\ndf.head()",
         "df['phenol_ratio'] = df['total_phenols'] / df['flavanoids']\n"
         "df['alcohol_band'] = pd.cut(df['alcohol'], bins=[0, 12.5, 13.5, 20], labels=['low', 'mid', 'high'])\n"
@@ -113,6 +114,7 @@ def wine_bundled(repo: Path) -> None:
         "df['phenol_ratio'].hist()\nplt.show()",
         "X = df.drop('target', axis=1)\ny = df['target']\n"
         "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)",
+        "from sklearn.ensemble import RandomForestClassifier\n\n"
         "clf = RandomForestClassifier(n_estimators=40, max_depth=5, random_state=0)\n"
         "clf.fit(X_train.values, y_train.values)\nprint('accuracy', clf.score(X_test.values, y_test.values))",
     )
