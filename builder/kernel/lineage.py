@@ -6,9 +6,10 @@ are loaded before each cell runs; only calls made by the notebook's own code are
 search's or a cross-validation's inner fits). The record keeps the estimator alive: a model the
 notebook saved to disk and then replaced in its variable must still be found.
 
-``train_test_split`` (once ``sklearn.model_selection`` is loaded, from the next cell on) is wrapped
-the same way, to record which row positions each of the notebook's splits drew: for a model fitted
-on arrays split without a fixed ``random_state``, they say which rows of the table it was fitted on.
+``train_test_split`` is wrapped the same way, to record which row positions each of the notebook's
+splits drew: for a model fitted on arrays split without a fixed ``random_state``, they say which
+rows of the table it was fitted on. The scikit-learn modules a cell imports are imported just before
+it runs (not in a cell that installs packages), so that what it imports and uses at once is wrapped.
 """
 
 from __future__ import annotations
