@@ -407,9 +407,11 @@ def _same(a, b) -> bool:
 
 def _passes_through(X, table, sample) -> bool:
     """The model's matrix is the loaded table's own columns, unchanged (preprocessing, if any, is
-    inside the scikit-learn model): nothing to replay."""
+    inside the scikit-learn model; a text pipeline fitted on one column): nothing to replay."""
     import pandas as pd
 
+    if isinstance(X, pd.Series):
+        return X.name in table.columns and X.loc[sample].equals(table.loc[sample, X.name])
     if not isinstance(X, pd.DataFrame) or not set(X.columns) <= set(table.columns):
         return False
     return X.loc[sample].equals(table.loc[sample, list(X.columns)])
