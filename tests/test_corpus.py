@@ -24,6 +24,14 @@ def test_a_corpus_notebook_builds_and_serves_the_model_it_meant(name, tmp_path):
     assert outcome.as_of == manifest()[name]["written"]
 
 
+def test_a_text_model_fed_by_the_notebooks_own_text_cleaning_serves_raw_records_verified(tmp_path):
+    # the replay's output is a list of strings, checked as the service decodes a request too
+    name = "spam-pip-cells"
+    outcome = run_one(name, manifest()[name], tmp_path, git=False)
+    assert outcome.built and outcome.expected_model and outcome.served, outcome.problem
+    assert outcome.features == "verified", outcome.features_reason
+
+
 def test_without_git_a_notebooks_saved_outputs_date_it_and_a_magics_module_is_installed(tmp_path):
     name = "salary-s2i-saved-outputs"
     outcome = run_one(name, manifest()[name], tmp_path, git=False)

@@ -67,7 +67,7 @@ def _compare_all(root, features, schema, check: dict, info: dict) -> str | None:
         served = features(schema.from_records(records))
     finally:
         schema.frames = True
-    if hasattr(served, "index"):
+    if hasattr(served, "iloc"):  # a frame (a text model's list of strings has no index to set)
         served.index = index
     problem = _compare(served, matrix, index, "all rows at once, decoded as the service decodes a request")
     if problem:
