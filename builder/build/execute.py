@@ -293,7 +293,12 @@ def _silent(client: NotebookClient, code: str) -> None:
 
 
 def _kernel_manager(env: BuildEnvironment, work: Path) -> AsyncKernelManager:
-    """A kernel from the build environment's interpreter, whatever kernelspec the notebook names."""
+    """A kernel from the build environment's interpreter, whatever kernelspec the notebook names.
+
+    It talks over Unix sockets in the build's own folder (ZeroMQ's ipc transport), not TCP ports on
+    127.0.0.1: jupyter_client picks free ports, closes them and the kernel binds them later, so a port
+    another process takes in between left the kernel unable to start ("Address already in use") and
+    the build waiting for it until the startup timeout (seen with builds running side by side)."""
     spec_dir = work / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
@@ -301,7 +306,8 @@ def _kernel_manager(env: BuildEnvironment, work: Path) -> AsyncKernelManager:
         "display_name": "nb2service build", "language": "python",
     }))
     specs = KernelSpecManager(kernel_dirs=[str(work / "kernels")])
-    return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
+    return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+                              ip=str(work / "kernel"))
 
 
 def _kernel_env(save_file: str, env: BuildEnvironment) -> dict:

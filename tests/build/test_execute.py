@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -213,3 +215,14 @@ def test_shell_lines_find_the_build_environments_interpreter_first(make_repo, tm
     from pathlib import Path
 
     assert Path((repo / "which.txt").read_text().strip()).parent == Path(sys.executable).parent
+
+
+def test_the_kernel_talks_over_unix_sockets_in_the_builds_folder_not_tcp_ports(tmp_path):
+    # TCP ports picked by jupyter_client and bound later by the kernel could be taken in between by
+    # another process (builds side by side: "Address already in use", then a 180 s wait)
+    from builder.build.execute import _kernel_manager
+    from builder.build.environment import BuildEnvironment
+
+    env = BuildEnvironment(Path(sys.executable), None, "k", True, tmp_path)
+    km = _kernel_manager(env, tmp_path)
+    assert km.transport == "ipc" and km.ip == str(tmp_path / "kernel")
