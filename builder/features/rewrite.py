@@ -20,7 +20,11 @@ What changes, and nothing else (``_f`` is the replay object, ``builder.features.
   not per row and not inside a lambda) becomes ``_f.stat(key, lambda: <the call>)``, frozen at its
   training value;
 - ``pd.get_dummies(...)`` becomes ``_f.dummies(key, pd.get_dummies, ...)``: the columns it encodes
-  get their training categories first, so one row gives every dummy column.
+  get their training categories first, so one row gives every dummy column;
+- ``X.map(...)``, ``X.drop(...)`` and ``X.apply(...)`` (not ``inplace``, not inside a function or
+  lambda) become ``_f.map(key, X, ...)`` and so on: pandas' own call when recording, which also
+  checks the faster form of ``builder.features.fast_forms``; that form when serving, where it was
+  identical.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ LOADERS = {"read_csv", "read_excel", "read_parquet", "read_sql", "read_sql_query
 FITS = {"fit", "fit_transform", "fit_predict"}
 REDUCTIONS = {"mean", "median", "mode", "std", "var", "min", "max", "sum", "quantile", "value_counts", "nunique",
               "unique", "idxmax", "idxmin", "sem", "skew", "kurt", "prod"}
+#: Calls with a faster form for serving, checked at build (``builder.features.fast_forms``).
+FAST = {"map", "drop", "apply"}
 RECORD, SERVE = "record", "serve"
 
 
@@ -86,7 +92,7 @@ def rewrite(stmts: list[Statement], mode: str, main_table: str | None = None) ->
     return out
 
 
-def _statement(node: ast.stmt, mode: str, keys: Keys, main: str | None) -> list[ast.stmt]:
+def _statement(node: ast.stmt, mode: str, keys: Keys, main: str | None, local: bool = False) -> list[ast.stmt]:
     if is_split(node):
         key = keys.next("s")
         outputs = node.targets[0].elts
@@ -95,19 +101,19 @@ def _statement(node: ast.stmt, mode: str, keys: Keys, main: str | None) -> list[
             target = outputs[2 * i] if 2 * i < len(outputs) else None
             if isinstance(target, ast.Name):
                 split = [_split_positions(node.value)] if mode == RECORD else []
-                arg = _Sites(mode, keys, main).visit(arg)
+                arg = _Sites(mode, keys, main, local).visit(arg)
                 made.append(ast.Assign([ast.Name(target.id, ast.Store())], _replay("rows", key, [arg, *split])))
         return made
     if resample_input(node) is not None:  # requests are not resampled: the rows are the rows
         key = keys.next("r")
-        return [ast.Assign([ast.Name(target.id, ast.Store())], _replay("resampled", key, [_Sites(mode, keys, main).visit(arg)]))
+        return [ast.Assign([ast.Name(target.id, ast.Store())], _replay("resampled", key, [_Sites(mode, keys, main, local).visit(arg)]))
                 for target, arg in zip(node.targets[0].elts, node.value.args) if isinstance(target, ast.Name)]
     fit = _statement_fit(node)
     if fit is not None:
         receiver, call, assigned = fit
         key = keys.next("f")
-        args = [_Sites(mode, keys, main).visit(a) for a in call.args]
-        kwargs = [ast.keyword(k.arg, _Sites(mode, keys, main).visit(k.value)) for k in call.keywords]
+        args = [_Sites(mode, keys, main, local).visit(a) for a in call.args]
+        kwargs = [ast.keyword(k.arg, _Sites(mode, keys, main, local).visit(k.value)) for k in call.keywords]
         refit = ast.Assign([copy.deepcopy(receiver)],
                            _replay("fitted", key, [_load(receiver), *args] if mode == RECORD else [],
                                    kwargs if mode == RECORD else []))
@@ -116,7 +122,7 @@ def _statement(node: ast.stmt, mode: str, keys: Keys, main: str | None) -> list[
         method = "transform" if call.func.attr == "fit_transform" else "predict"
         apply = ast.Call(ast.Attribute(_load(receiver), method, ast.Load()), args[:1], [])
         return [refit, ast.Assign(assigned, apply)]
-    return [_Sites(mode, keys, main).visit(node)]
+    return [_Sites(mode, keys, main, local).visit(node)]
 
 
 def _split_positions(call: ast.Call) -> ast.Lambda:
@@ -148,9 +154,10 @@ def _statement_fit(node: ast.stmt):
 class _Sites(ast.NodeTransformer):
     """Rewrites the replay sites inside one statement (see the module docstring)."""
 
-    def __init__(self, mode: str, keys: Keys, main: str | None):
+    def __init__(self, mode: str, keys: Keys, main: str | None, local: bool = False):
         self.mode, self.keys, self.main = mode, keys, main
         self.in_lambda = 0
+        self.local = local  # inside the notebook's own function: called per row, perhaps
 
     def visit_Lambda(self, node):
         self.in_lambda += 1
@@ -171,17 +178,17 @@ class _Sites(ast.NodeTransformer):
         return node
 
     def visit_FunctionDef(self, node):
-        node.body = self._body(node.body)
+        node.body = self._body(node.body, local=True)
         return node
 
     def visit_With(self, node):
         node.body = self._body(node.body)
         return node
 
-    def _body(self, body: list) -> list:
+    def _body(self, body: list, local: bool = False) -> list:
         out = []
         for stmt in body:
-            out.extend(_statement(stmt, self.mode, self.keys, self.main))
+            out.extend(_statement(stmt, self.mode, self.keys, self.main, local or self.local))
         return out
 
     def visit_Call(self, node: ast.Call):
@@ -213,6 +220,10 @@ class _Sites(ast.NodeTransformer):
             if method is None:
                 return fitted
             return ast.Call(ast.Attribute(fitted, method, ast.Load()), node.args[:1], [])
+        if name in FAST and isinstance(node.func, ast.Attribute) and not self.in_lambda and not self.local \
+                and all(k.arg not in (None, "inplace") for k in node.keywords) \
+                and not any(isinstance(a, ast.Starred) for a in node.args):
+            return _replay(name, self.keys.next("p"), [node.func.value, *node.args], node.keywords)
         if name in REDUCTIONS and isinstance(node.func, ast.Attribute) and not self.in_lambda and not _per_row(node):
             key = self.keys.next("m")
             return _replay("stat", key, [ast.Lambda(_no_args(), node)] if self.mode == RECORD else [])

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from . import bundled
+from .fast_forms import fast_apply, fast_dummies, fast_drop, fast_map, map_probes, new_frame, same
 
 STATE_FILE = "features.joblib"
 
@@ -114,9 +115,58 @@ class Recorder:
             fast.append(False)
         return result
 
+    def map(self, key: str, obj, *args, **kwargs):
+        result = obj.map(*args, **kwargs)
+
+        def identical():
+            if not same(result, fast_map(key, obj, *args, **kwargs)):
+                return False
+            return all(same(probe.map(*args, **kwargs), fast_map(key, probe, *args, **kwargs))
+                       for probe in map_probes(obj))
+        self._check_fast(key, identical)
+        return result
+
+    def drop(self, key: str, obj, *args, **kwargs):
+        result = obj.drop(*args, **kwargs)
+        self._check_fast(key, lambda: same(result, fast_drop(obj, *args, **kwargs)))
+        return result
+
+    def apply(self, key: str, obj, *args, **kwargs):
+        result = obj.apply(*args, **kwargs)
+
+        def identical():
+            if not same(result, fast_apply(obj, *args, **kwargs)):
+                return False
+            return all(_same_outcome(lambda: probe.apply(*args, **kwargs), lambda: fast_apply(probe, *args, **kwargs))
+                       for probe in map_probes(obj))
+        self._check_fast(key, identical)
+        return result
+
+    def _check_fast(self, key: str, identical) -> None:
+        """Records whether a call's fast form (``fast_forms``) gave what pandas gave."""
+        try:
+            ok = bool(identical())
+        except Exception:  # noqa: BLE001 - then pandas serves that call
+            ok = False
+        self.state.setdefault("fast", {}).setdefault(key, []).append(ok)
+
     def output(self, value):
         self.result = value
         return value
+
+
+def _same_outcome(pandas_call, fast_call) -> bool:
+    """Both give the same object, or both raise the same kind of exception (a probe the notebook's
+    function does not take)."""
+    try:
+        want = pandas_call()
+    except Exception as exc:  # noqa: BLE001
+        try:
+            fast_call()
+        except Exception as other:  # noqa: BLE001
+            return type(other) is type(exc)
+        return False
+    return same(want, fast_call())
 
 
 class Frozen:
@@ -176,7 +226,7 @@ class Frozen:
                 data[name] = np.full(n, value, dtype=object if isinstance(value, str) or value is None else None)
         # a fresh 0..n-1 index, as a freshly loaded table has (a frame the notebook builds from an
         # array aligns with it); the request's own index comes back in ``output``
-        frame = _frame(data, pd.RangeIndex(n))
+        frame = new_frame(data, pd.RangeIndex(n))
         self._local.index = frame.index if index is None else index
         return frame
 
@@ -222,6 +272,36 @@ class Frozen:
                 if name in data.columns:
                     data[name] = pd.Categorical(data[name], categories=cats)
         return func(data, *args, **kwargs)
+
+    def map(self, key: str, obj, *args, **kwargs):
+        n = self._fast_call(key)
+        if n is not None:
+            made = fast_map(f"{key}.{n}", obj, *args, **kwargs)
+            if made is not None:
+                return made
+        return obj.map(*args, **kwargs)
+
+    def drop(self, key: str, obj, *args, **kwargs):
+        if self._fast_call(key) is not None:
+            made = fast_drop(obj, *args, **kwargs)
+            if made is not None:
+                return made
+        return obj.drop(*args, **kwargs)
+
+    def apply(self, key: str, obj, *args, **kwargs):
+        if self._fast_call(key) is not None:
+            made = fast_apply(obj, *args, **kwargs)
+            if made is not None:
+                return made
+        return obj.apply(*args, **kwargs)
+
+    def _fast_call(self, key: str):
+        """This call's ordinal at the site when the build found its fast form identical, else None."""
+        counts = self._local.counts
+        n = counts.get(key, 0)
+        counts[key] = n + 1
+        flags = self.state.get("fast", {}).get(key) or []
+        return n if n < len(flags) and flags[n] else None
 
     def output(self, value):
         import numpy as np
@@ -341,48 +421,6 @@ def _fast_form(estimator, X):
         return ARITHMETIC if same(want, scaled(estimator, values)) else True
     except Exception:  # noqa: BLE001 - then the DataFrame path serves
         return False
-
-
-def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", dummy_na=False, columns=None,
-                 sparse=False, drop_first=False, dtype=None, **other):
-    """``pd.get_dummies(data, ...)`` for a DataFrame and the recorded ``levels``, with numpy
-    comparisons; None for what it does not cover (a Series, ``dummy_na``, ``sparse``)."""
-    import numpy as np
-    import pandas as pd
-
-    if other or dummy_na or sparse or not isinstance(data, pd.DataFrame) or made_dtype is None:
-        return None
-    names = list(levels)
-    if isinstance(prefix, str) or prefix is None:
-        prefixes = [prefix if prefix is not None else name for name in names]
-    elif isinstance(prefix, dict):
-        prefixes = [prefix[name] for name in names]
-    else:
-        prefixes = list(prefix)
-    seps = [prefix_sep[name] for name in names] if isinstance(prefix_sep, dict) else [prefix_sep] * len(names)
-    # one DataFrame of the kept columns' own arrays and the dummies (a drop and a concat cost
-    # several times more on a few rows); get_dummies puts the dummies after the kept columns
-    made = {name: _column_array(data, i).copy() for i, name in enumerate(data.columns) if name not in levels}
-    for name, pre, sep in zip(names, prefixes, seps):
-        values = data[name].to_numpy(dtype=object)
-        for level in levels[name][1 if drop_first else 0:]:
-            made[f"{pre}{sep}{level}"] = (values == level).astype(made_dtype)
-    return _frame(made, data.index)
-
-
-def _frame(columns: dict, index):
-    """``pd.DataFrame(columns, index=index)`` for ``{name: array}`` of fresh arrays, which it may
-    keep rather than copy into consolidated blocks: one block per column, so that the statements
-    replacing a column (``df["x"] = ...``) need not split a block (about 5% less per request)."""
-    import pandas as pd
-
-    return pd.DataFrame(columns, index=index, copy=False)
-
-
-def _column_array(data, i: int):
-    """The array of ``data``'s i-th column (without making a Series where pandas can)."""
-    get = getattr(data, "_get_column_array", None)
-    return get(i) if get is not None else data.iloc[:, i].array
 
 
 def _dummy_dtype(result, data):
