@@ -60,7 +60,10 @@ def fast_map(key: str, series, arg, na_action=None):
         indexer = np.fromiter((positions.get(v, -1) for v in found), dtype=np.intp, count=len(found))
     except TypeError:  # an unhashable value or key
         return None
-    made = pd.api.extensions.take(values, indexer, allow_fill=True)
+    if isinstance(values, np.ndarray) and len(indexer) and indexer.min() >= 0:
+        made = values[indexer]  # every value found: the take without its fill (and its checks)
+    else:
+        made = pd.api.extensions.take(values, indexer, allow_fill=True)
     return pd.Series(made, index=series.index, name=series.name, copy=False)
 
 
@@ -104,6 +107,7 @@ def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", du
                  sparse=False, drop_first=False, dtype=None, **other):
     """``pd.get_dummies(data, ...)`` for a DataFrame and the recorded ``levels``, with numpy
     comparisons; None for what it does not cover (a Series, ``dummy_na``, ``sparse``)."""
+    import numpy as np
     import pandas as pd
 
     if other or dummy_na or sparse or not isinstance(data, pd.DataFrame) or made_dtype is None:
@@ -118,9 +122,14 @@ def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", du
     seps = [prefix_sep[name] for name in names] if isinstance(prefix_sep, dict) else [prefix_sep] * len(names)
     # one DataFrame of the kept columns' own arrays and the dummies (a drop and a concat cost
     # several times more on a few rows); get_dummies puts the dummies after the kept columns
-    made = {name: column_array(data, i).copy() for i, name in enumerate(data.columns) if name not in levels}
+    made, encoded = {}, {}
+    for i, name in enumerate(data.columns):
+        if name in levels:
+            encoded[name] = i
+        else:
+            made[name] = column_array(data, i).copy()
     for name, pre, sep in zip(names, prefixes, seps):
-        values = data[name].to_numpy(dtype=object)
+        values = np.asarray(column_array(data, encoded[name]), dtype=object)
         for level in levels[name][1 if drop_first else 0:]:
             made[f"{pre}{sep}{level}"] = (values == level).astype(made_dtype)
     return typed_frame(list(made.values()), index_of(tuple(made)), data.index)
