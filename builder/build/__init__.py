@@ -267,8 +267,19 @@ def feature_lines(info: dict) -> list[str]:
     if status == "verified":
         return [f"raw records: the notebook's {info['statements']} feature statements replayed by {info['file']} "
                 f"(from `{info['table']['statement'].splitlines()[0]}`, {info['table']['cell']})",
-                f"checked on {info['reason']}",
+                f"checked on {info['reason']}", *fast_form_lines(info.get("fast_forms") or []),
                 "the engineered inputs stay callable: POST /predict/engineered"]
+
+
+def fast_form_lines(sites: list[dict]) -> list[str]:
+    """Which calls of features.py serve in a faster form (builder.features.fast_forms)."""
+    if not sites:
+        return []
+    used = [s["call"] for s in sites if s["used"]]
+    line = (f"faster forms for {len(used)} of {len(sites)} calls ({', '.join(used) or 'none'}): identical to pandas "
+            "or scikit-learn on the notebook's table (map, apply: and on values never seen or missing)")
+    others = [s["call"] for s in sites if not s["used"]]
+    return [line + (f"; {', '.join(others)} as the notebook wrote them" if others else "")]
     if status == "not needed":
         return [f"not needed: {info['reason']}"]
     return [f"{status}: {info.get('reason', 'the model was not fitted in the notebook')}",

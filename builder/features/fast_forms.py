@@ -192,3 +192,29 @@ def map_probes(series) -> list:
         except (TypeError, ValueError):  # the dtype cannot hold it
             continue
     return probes
+
+
+#: The replay sites with a faster form, and where the build recorded whether it was identical.
+SITES = {"map": "fast", "drop": "fast", "apply": "fast", "dummies": "fast_dummies", "fitted": "fast_fitted"}
+
+
+def report(state: dict, stmts) -> list[dict]:
+    """For metadata.json: each call of ``features.py`` with a faster form, its statement, and whether
+    serving uses that form (every time the build ran the call, identical to pandas or scikit-learn)."""
+    import ast
+
+    out = []
+    for st in stmts:
+        for node in ast.walk(st.node):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "_f"
+                    and node.func.attr in SITES and node.args and isinstance(node.args[0], ast.Constant)):
+                continue
+            flags = state.get(SITES[node.func.attr], {}).get(node.args[0].value) or []
+            if node.func.attr == "fitted" and not any(flags):
+                continue  # a transformer without one: not a candidate
+            out.append({"call": "get_dummies" if node.func.attr == "dummies" else
+                        "transform" if node.func.attr == "fitted" else node.func.attr,
+                        "statement": " ".join(ast.unparse(st.node).split())[:200],
+                        "used": bool(flags) and all(flags)})
+    return out

@@ -25,9 +25,9 @@ import traceback
 from pathlib import Path
 
 try:  # in the kernel, builder.features is copied next to this package (see builder.build.execute)
-    from _nb2service_features import emit, rewrite, runtime, slicing
+    from _nb2service_features import emit, fast_forms, rewrite, runtime, slicing
 except ImportError:
-    from ..features import emit, rewrite, runtime, slicing
+    from ..features import emit, fast_forms, rewrite, runtime, slicing
 
 from . import lineage
 
@@ -162,6 +162,7 @@ def _prepare(namespace, model, out, work, notebook, version, labels) -> dict:
             "examples": records[:5], "target": target, "not_read": [str(c) for c in unread],
             "table": {"statement": load.source, "cell": label(load.cell), "rows": len(table)},
             "statements": len([st for st in serve_stmts if not isinstance(st.node, (ast.Import, ast.ImportFrom))]),
+            "fast_forms": fast_forms.report(recorder.state, serve_stmts),
             "output": output, "placeholders": {str(k): v for k, v in state["raw"]["placeholders"].items()}}
 
 

@@ -120,3 +120,14 @@ def test_map_drop_and_apply_go_through_the_replay_object_except_in_place_and_ins
     assert "df.drop('z', axis=1, inplace=True)" in code  # in place: the slice must see df change
     assert "return d.drop(columns=['id'])" in code and "v.map({1: 2})" in code
     ast.parse(code)
+
+
+def test_metadata_names_each_call_with_a_faster_form_and_whether_it_serves():
+    stmts = slicing.statements(["df = pd.read_csv('x')\ndf['s'] = df['s'].map({'a': 1})\nX = df.drop('y', axis=1)\n"
+                                "X = pd.get_dummies(X)"])
+    served = rewrite.rewrite(stmts, rewrite.SERVE, "t1")
+    state = {"fast": {"p2": [True, True], "p3": [True, False]}, "fast_dummies": {"d4": [True]}}
+    assert fast_forms.report(state, served) == [
+        {"call": "map", "statement": "df['s'] = _f.map('p2', df['s'], {'a': 1})", "used": True},
+        {"call": "drop", "statement": "X = _f.drop('p3', df, 'y', axis=1)", "used": False},  # not every time
+        {"call": "get_dummies", "statement": "X = _f.dummies('d4', pd.get_dummies, X)", "used": True}]

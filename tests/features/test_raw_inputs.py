@@ -104,6 +104,8 @@ def test_the_insurance_example_serves_raw_records_verified_with_the_notebooks_pr
     assert "def bmi_category(bmi):" in code and "scaler.transform(X_train)" in code
     assert "plt." not in code and "print(" not in code and "y_test" not in code and "lr" not in code
     assert "features.py" in log and "raw records, 6 columns" in log and "/predict/engineered" in log
+    assert {s["call"] for s in info["fast_forms"] if s["used"]} == {"map", "drop", "apply", "get_dummies", "transform"}
+    assert "faster forms for 6 of 6 calls" in log
 
     ns = notebook_run(repos["insurance-costs"])
     table = pd.read_csv(repos["insurance-costs"] / "insurance.csv")
