@@ -269,6 +269,10 @@ def feature_lines(info: dict) -> list[str]:
                 f"(from `{info['table']['statement'].splitlines()[0]}`, {info['table']['cell']})",
                 f"checked on {info['reason']}", *fast_form_lines(info.get("fast_forms") or []),
                 "the engineered inputs stay callable: POST /predict/engineered"]
+    if status == "not needed":
+        return [f"not needed: {info['reason']}"]
+    return [f"{status}: {info.get('reason', 'the model was not fitted in the notebook')}",
+            "the service takes the training matrix's columns"]
 
 
 def fast_form_lines(sites: list[dict]) -> list[str]:
@@ -280,10 +284,6 @@ def fast_form_lines(sites: list[dict]) -> list[str]:
             "or scikit-learn on the notebook's table (map, apply: and on values never seen or missing)")
     others = [s["call"] for s in sites if not s["used"]]
     return [line + (f"; {', '.join(others)} as the notebook wrote them" if others else "")]
-    if status == "not needed":
-        return [f"not needed: {info['reason']}"]
-    return [f"{status}: {info.get('reason', 'the model was not fitted in the notebook')}",
-            "the service takes the training matrix's columns"]
 
 
 def _inputs_line(meta: dict) -> str:

@@ -116,43 +116,41 @@ class Recorder:
         return result
 
     def map(self, key: str, obj, *args, **kwargs):
-        result = obj.map(*args, **kwargs)
-
-        def identical():
-            if not same(result, fast_map(key, obj, *args, **kwargs)):
-                return False
-            return all(same(probe.map(*args, **kwargs), fast_map(key, probe, *args, **kwargs))
-                       for probe in map_probes(obj))
-        self._check_fast(key, identical)
-        return result
+        return self._checked(key, obj, "map", args, kwargs, probes=True)
 
     def drop(self, key: str, obj, *args, **kwargs):
-        result = obj.drop(*args, **kwargs)
-        self._check_fast(key, lambda: same(result, fast_drop(obj, *args, **kwargs)))
-        return result
+        return self._checked(key, obj, "drop", args, kwargs, probes=False)
 
     def apply(self, key: str, obj, *args, **kwargs):
-        result = obj.apply(*args, **kwargs)
+        return self._checked(key, obj, "apply", args, kwargs, probes=True)
+
+    def _checked(self, key: str, obj, method: str, args, kwargs, probes: bool):
+        """``obj.<method>(*args, **kwargs)``, recording whether its faster form (``FORMS``) gave
+        the same on it and, with ``probes``, on one-row probes of values never seen and missing."""
+        result = getattr(obj, method)(*args, **kwargs)
+        fast = FORMS[method]
 
         def identical():
-            if not same(result, fast_apply(obj, *args, **kwargs)):
+            if not same(result, fast(key, obj, *args, **kwargs)):
                 return False
-            return all(_same_outcome(lambda: probe.apply(*args, **kwargs), lambda: fast_apply(probe, *args, **kwargs))
-                       for probe in map_probes(obj))
-        self._check_fast(key, identical)
-        return result
-
-    def _check_fast(self, key: str, identical) -> None:
-        """Records whether a call's fast form (``fast_forms``) gave what pandas gave."""
+            return not probes or all(_same_outcome(lambda: getattr(probe, method)(*args, **kwargs),
+                                                   lambda: fast(key, probe, *args, **kwargs))
+                                     for probe in map_probes(obj))
         try:
             ok = bool(identical())
         except Exception:  # noqa: BLE001 - then pandas serves that call
             ok = False
         self.state.setdefault("fast", {}).setdefault(key, []).append(ok)
+        return result
 
     def output(self, value):
         self.result = value
         return value
+
+
+#: ``method: faster form(site, obj, *args, **kwargs)`` (``site``: where ``fast_map`` keeps the dict's lookup)
+FORMS = {"map": fast_map, "drop": lambda site, obj, *a, **k: fast_drop(obj, *a, **k),
+         "apply": lambda site, obj, *a, **k: fast_apply(obj, *a, **k)}
 
 
 def _same_outcome(pandas_call, fast_call) -> bool:
@@ -274,34 +272,26 @@ class Frozen:
         return func(data, *args, **kwargs)
 
     def map(self, key: str, obj, *args, **kwargs):
-        n = self._fast_call(key)
-        if n is not None:
-            made = fast_map(f"{key}.{n}", obj, *args, **kwargs)
-            if made is not None:
-                return made
-        return obj.map(*args, **kwargs)
+        return self._served(key, obj, "map", args, kwargs)
 
     def drop(self, key: str, obj, *args, **kwargs):
-        if self._fast_call(key) is not None:
-            made = fast_drop(obj, *args, **kwargs)
-            if made is not None:
-                return made
-        return obj.drop(*args, **kwargs)
+        return self._served(key, obj, "drop", args, kwargs)
 
     def apply(self, key: str, obj, *args, **kwargs):
-        if self._fast_call(key) is not None:
-            made = fast_apply(obj, *args, **kwargs)
-            if made is not None:
-                return made
-        return obj.apply(*args, **kwargs)
+        return self._served(key, obj, "apply", args, kwargs)
 
-    def _fast_call(self, key: str):
-        """This call's ordinal at the site when the build found its fast form identical, else None."""
+    def _served(self, key: str, obj, method: str, args, kwargs):
+        """The faster form of ``obj.<method>(...)`` where the build found this call's identical
+        (per call at the site, in order), else pandas' own."""
         counts = self._local.counts
         n = counts.get(key, 0)
         counts[key] = n + 1
         flags = self.state.get("fast", {}).get(key) or []
-        return n if n < len(flags) and flags[n] else None
+        if n < len(flags) and flags[n]:
+            made = FORMS[method](f"{key}.{n}", obj, *args, **kwargs)
+            if made is not None:
+                return made
+        return getattr(obj, method)(*args, **kwargs)
 
     def output(self, value):
         import numpy as np

@@ -93,7 +93,7 @@ def test_the_build_records_per_call_whether_the_fast_form_was_identical_and_serv
     recorder.drop("p2", TABLE, "charges", axis=1)
     recorder.apply("p3", TABLE["bmi"], band)
     recorder.apply("p3", TABLE["age"], lambda a: 100 // (a + 987654321))  # a probe it raises on in both forms
-    monkeypatch.setattr(runtime, "fast_map", lambda *a, **k: pd.Series([9] * 4, name="smoker"))
+    monkeypatch.setitem(runtime.FORMS, "map", lambda *a, **k: pd.Series([9] * 4, name="smoker"))
     recorder.map("p4", TABLE["smoker"], {"yes": 1, "no": 0})  # a fast form that differs is not used
     assert recorder.state["fast"] == {"p1": [True], "p2": [True], "p3": [True, True], "p4": [False]}
 
