@@ -281,7 +281,7 @@ def fast_form_lines(sites: list[dict]) -> list[str]:
         return []
     used = [s["call"] for s in sites if s["used"]]
     line = (f"faster forms for {len(used)} of {len(sites)} calls ({', '.join(used) or 'none'}): identical to pandas "
-            "or scikit-learn on the notebook's table (map, apply: and on values never seen or missing)")
+            "or scikit-learn on the notebook's table (map, apply, fillna: and on values never seen or missing)")
     others = [s["call"] for s in sites if not s["used"]]
     return [line + (f"; {', '.join(others)} as the notebook wrote them" if others else "")]
 

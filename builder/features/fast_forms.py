@@ -16,6 +16,7 @@ from __future__ import annotations
 #: ``{site key: (the dict's items with their types, its values as pandas holds them, key -> position)}``
 _MAPPERS: dict = {}
 _MAPPERS_KEPT = 256
+_NONE = object()
 #: ``{column names: their pd.Index}`` (``index_of``)
 _INDEXES: dict = {}
 
@@ -79,6 +80,48 @@ def fast_apply(series, func, *args, **kwargs):
         return None
     made = [func(value) for value in series.to_numpy().tolist()]
     return pd.Series(made, index=series.index, name=series.name)
+
+
+def fast_fillna(frame, value=None, **options):
+    """``frame.fillna(value)`` for a DataFrame and a scalar, dict or Series of values per column
+    (``df.fillna(df.mean())``, frozen at its training values), as pandas fills it: each column that
+    has a value and a missing entry is filled by its own ``fillna``; the others are copied."""
+    import numpy as np
+    import pandas as pd
+
+    if options or value is None or not isinstance(frame, pd.DataFrame) or not frame.columns.is_unique:
+        return None
+    if isinstance(value, pd.Series):
+        if not value.index.is_unique:
+            return None
+        value = dict(zip(value.index, value.tolist() if value.dtype.kind in "biuf" else value.array))
+    elif not isinstance(value, dict) and pd.api.types.is_list_like(value):
+        return None
+    arrays = []
+    for i, name in enumerate(frame.columns):
+        array = column_array(frame, i)
+        fill = value.get(name, _NONE) if isinstance(value, dict) else value
+        if fill is _NONE or not pd.isna(array).any():
+            arrays.append(array.copy())
+        else:
+            filled = pd.Series(array, copy=True).fillna(fill)
+            arrays.append(filled.to_numpy() if isinstance(filled.dtype, np.dtype) else filled.array)
+    return typed_frame(arrays, frame.columns, frame.index)
+
+
+def fast_select(frame, columns):
+    """``frame[columns]`` for a DataFrame and a list of its columns: a frame of copies of their
+    arrays, in that order (pandas' take over every block costs several times more on one row)."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame) or type(columns) is not list or not columns or not frame.columns.is_unique:
+        return None
+    present = {name: i for i, name in enumerate(frame.columns)}
+    try:
+        positions = [present[name] for name in columns]
+    except (KeyError, TypeError):  # a missing or unhashable label: pandas says what is wrong
+        return None
+    return typed_frame([column_array(frame, i).copy() for i in positions], frame.columns.take(positions), frame.index)
 
 
 def fast_drop(frame, labels=None, *, axis=0, index=None, columns=None, level=None, inplace=False, errors="raise"):
@@ -177,6 +220,16 @@ def column_array(data, i: int):
     return get(i) if get is not None else data.iloc[:, i].array
 
 
+def frame_probes(frame) -> list:
+    """A one-row frame like ``frame`` with every value missing (numbers become floats, as a
+    request's missing numbers do)."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame) or not len(frame):
+        return []
+    return [frame.iloc[:1].where(pd.DataFrame(False, index=frame.index[:1], columns=frame.columns))]
+
+
 def map_probes(series) -> list:
     """One-row Series like ``series`` holding a value the notebook never had and a missing value
     (as its dtype can hold them): where a fast form and pandas must also agree."""
@@ -195,7 +248,8 @@ def map_probes(series) -> list:
 
 
 #: The replay sites with a faster form, and where the build recorded whether it was identical.
-SITES = {"map": "fast", "drop": "fast", "apply": "fast", "dummies": "fast_dummies", "fitted": "fast_fitted"}
+SITES = {"map": "fast", "drop": "fast", "apply": "fast", "fillna": "fast", "select": "fast",
+         "dummies": "fast_dummies", "fitted": "fast_fitted"}
 
 
 def report(state: dict, stmts) -> list[dict]:
@@ -210,11 +264,11 @@ def report(state: dict, stmts) -> list[dict]:
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "_f"
                     and node.func.attr in SITES and node.args and isinstance(node.args[0], ast.Constant)):
                 continue
-            flags = state.get(SITES[node.func.attr], {}).get(node.args[0].value) or []
-            if node.func.attr == "fitted" and not any(flags):
-                continue  # a transformer without one: not a candidate
-            out.append({"call": "get_dummies" if node.func.attr == "dummies" else
-                        "transform" if node.func.attr == "fitted" else node.func.attr,
+            flags = [f for f in state.get(SITES[node.func.attr], {}).get(node.args[0].value) or [] if f is not None]
+            if not flags or node.func.attr == "fitted" and not any(flags):
+                continue  # no faster form covers the call (a transformer without one, a Series' fillna...)
+            out.append({"call": {"dummies": "get_dummies", "fitted": "transform", "select": "[columns]"}.get(
+                            node.func.attr, node.func.attr),
                         "statement": " ".join(ast.unparse(st.node).split())[:200],
                         "used": bool(flags) and all(flags)})
     return out

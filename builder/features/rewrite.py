@@ -21,8 +21,9 @@ What changes, and nothing else (``_f`` is the replay object, ``builder.features.
   training value;
 - ``pd.get_dummies(...)`` becomes ``_f.dummies(key, pd.get_dummies, ...)``: the columns it encodes
   get their training categories first, so one row gives every dummy column;
-- ``X.map(...)``, ``X.drop(...)`` and ``X.apply(...)`` (not ``inplace``, not inside a function or
-  lambda) become ``_f.map(key, X, ...)`` and so on: pandas' own call when recording, which also
+- ``X.map(...)``, ``X.drop(...)``, ``X.apply(...)``, ``X.fillna(...)`` (not ``inplace``) and
+  ``X[[...]]``/``X[names]`` (not inside a function or lambda) become ``_f.map(key, X, ...)``...
+  and ``_f.select(key, X, names)``: pandas' own call when recording, which also
   checks the faster form of ``builder.features.fast_forms``; that form when serving, where it was
   identical.
 """
@@ -41,7 +42,7 @@ FITS = {"fit", "fit_transform", "fit_predict"}
 REDUCTIONS = {"mean", "median", "mode", "std", "var", "min", "max", "sum", "quantile", "value_counts", "nunique",
               "unique", "idxmax", "idxmin", "sem", "skew", "kurt", "prod"}
 #: Calls with a faster form for serving, checked at build (``builder.features.fast_forms``).
-FAST = {"map", "drop", "apply"}
+FAST = {"map", "drop", "apply", "fillna"}
 RECORD, SERVE = "record", "serve"
 
 
@@ -122,7 +123,9 @@ def _statement(node: ast.stmt, mode: str, keys: Keys, main: str | None, local: b
         method = "transform" if call.func.attr == "fit_transform" else "predict"
         apply = ast.Call(ast.Attribute(_load(receiver), method, ast.Load()), args[:1], [])
         return [refit, ast.Assign(assigned, apply)]
-    return [_Sites(mode, keys, main, local).visit(node)]
+    sites = _Sites(mode, keys, main, local)
+    sites.assigned = node.value if isinstance(node, ast.Assign) else None
+    return [sites.visit(node)]
 
 
 def _split_positions(call: ast.Call) -> ast.Lambda:
@@ -158,6 +161,7 @@ class _Sites(ast.NodeTransformer):
         self.mode, self.keys, self.main = mode, keys, main
         self.in_lambda = 0
         self.local = local  # inside the notebook's own function: called per row, perhaps
+        self.assigned = None  # the value of the statement's assignment, when it is one
 
     def visit_Lambda(self, node):
         self.in_lambda += 1
@@ -190,6 +194,15 @@ class _Sites(ast.NodeTransformer):
         for stmt in body:
             out.extend(_statement(stmt, self.mode, self.keys, self.main, local or self.local))
         return out
+
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        # frame[[...]] anywhere, or X = frame[names] (names may hold one column's name, or anything:
+        # the recording run finds out, and the subscript itself serves then)
+        selection = isinstance(node.slice, ast.List) or isinstance(node.slice, ast.Name) and node is self.assigned
+        if isinstance(node.ctx, ast.Load) and selection and not self.in_lambda and not self.local:
+            return _replay("select", self.keys.next("p"), [node.value, node.slice])
+        return node
 
     def visit_Call(self, node: ast.Call):
         name = call_name(node)

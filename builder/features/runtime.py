@@ -13,7 +13,8 @@ import threading
 from pathlib import Path
 
 from . import bundled
-from .fast_forms import fast_apply, fast_dummies, fast_drop, fast_map, map_probes, new_frame, same
+from .fast_forms import (fast_apply, fast_drop, fast_dummies, fast_fillna, fast_map, fast_select, frame_probes,
+                         map_probes, new_frame, same)
 
 STATE_FILE = "features.joblib"
 
@@ -124,20 +125,34 @@ class Recorder:
     def apply(self, key: str, obj, *args, **kwargs):
         return self._checked(key, obj, "apply", args, kwargs, probes=True)
 
+    def fillna(self, key: str, obj, *args, **kwargs):
+        return self._checked(key, obj, "fillna", args, kwargs, probes=True)
+
+    def select(self, key: str, obj, columns):
+        return self._checked(key, obj, "select", (columns,), {}, probes=False)
+
     def _checked(self, key: str, obj, method: str, args, kwargs, probes: bool):
         """``obj.<method>(*args, **kwargs)``, recording whether its faster form (``FORMS``) gave
-        the same on it and, with ``probes``, on one-row probes of values never seen and missing."""
-        result = getattr(obj, method)(*args, **kwargs)
+        the same on it and, with ``probes``, on one-row probes of values never seen and missing
+        (None: the form does not cover the call)."""
+        import pandas as pd
+
+        result = _call(obj, method, args, kwargs)
         fast = FORMS[method]
 
         def identical():
-            if not same(result, fast(key, obj, *args, **kwargs)):
+            made = fast(key, obj, *args, **kwargs)
+            if made is None:
+                return None  # no faster form for this call (a Series' fillna, an Index's map...)
+            if not same(result, made):
                 return False
-            return not probes or all(_same_outcome(lambda: getattr(probe, method)(*args, **kwargs),
-                                                   lambda: fast(key, probe, *args, **kwargs))
-                                     for probe in map_probes(obj))
+            if not probes:
+                return True
+            made = frame_probes(obj) if isinstance(obj, pd.DataFrame) else map_probes(obj)
+            return all(_same_outcome(lambda: _call(probe, method, args, kwargs),
+                                     lambda: fast(key, probe, *args, **kwargs)) for probe in made)
         try:
-            ok = bool(identical())
+            ok = identical()
         except Exception:  # noqa: BLE001 - then pandas serves that call
             ok = False
         self.state.setdefault("fast", {}).setdefault(key, []).append(ok)
@@ -150,7 +165,14 @@ class Recorder:
 
 #: ``method: faster form(site, obj, *args, **kwargs)`` (``site``: where ``fast_map`` keeps the dict's lookup)
 FORMS = {"map": fast_map, "drop": lambda site, obj, *a, **k: fast_drop(obj, *a, **k),
-         "apply": lambda site, obj, *a, **k: fast_apply(obj, *a, **k)}
+         "apply": lambda site, obj, *a, **k: fast_apply(obj, *a, **k),
+         "fillna": lambda site, obj, *a, **k: fast_fillna(obj, *a, **k),
+         "select": lambda site, obj, columns: fast_select(obj, columns)}
+
+
+def _call(obj, method: str, args, kwargs):
+    """``obj.<method>(*args, **kwargs)``; for ``select``, ``obj[args[0]]``."""
+    return obj[args[0]] if method == "select" else getattr(obj, method)(*args, **kwargs)
 
 
 def _same_outcome(pandas_call, fast_call) -> bool:
@@ -280,6 +302,12 @@ class Frozen:
     def apply(self, key: str, obj, *args, **kwargs):
         return self._served(key, obj, "apply", args, kwargs)
 
+    def fillna(self, key: str, obj, *args, **kwargs):
+        return self._served(key, obj, "fillna", args, kwargs)
+
+    def select(self, key: str, obj, columns):
+        return self._served(key, obj, "select", (columns,), {})
+
     def _served(self, key: str, obj, method: str, args, kwargs):
         """The faster form of ``obj.<method>(...)`` where the build found this call's identical
         (per call at the site, in order), else pandas' own."""
@@ -291,7 +319,7 @@ class Frozen:
             made = FORMS[method](f"{key}.{n}", obj, *args, **kwargs)
             if made is not None:
                 return made
-        return getattr(obj, method)(*args, **kwargs)
+        return _call(obj, method, args, kwargs)
 
     def output(self, value):
         import numpy as np

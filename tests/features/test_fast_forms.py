@@ -131,3 +131,38 @@ def test_metadata_names_each_call_with_a_faster_form_and_whether_it_serves():
         {"call": "map", "statement": "df['s'] = _f.map('p2', df['s'], {'a': 1})", "used": True},
         {"call": "drop", "statement": "X = _f.drop('p3', df, 'y', axis=1)", "used": False},  # not every time
         {"call": "get_dummies", "statement": "X = _f.dummies('d4', pd.get_dummies, X)", "used": True}]
+
+
+@pytest.mark.parametrize("value", [TABLE.mean(numeric_only=True), {"bmi": 30.0, "sex": "unknown"}, 0,
+                                   pd.Series({"bmi": 1.5, "nope": 2.0})])
+def test_fillna_of_a_frame_is_pandas_fillna_on_the_table_one_row_and_a_row_with_nothing(value):
+    table = TABLE.select_dtypes("number") if isinstance(value, int) else TABLE  # (pandas warns of 0 in a str column)
+    assert same(table.fillna(value), fast_forms.fast_fillna(table, value))
+    for i in range(len(table)):
+        assert same(table.iloc[[i]].fillna(value), fast_forms.fast_fillna(table.iloc[[i]], value))
+    for probe in fast_forms.frame_probes(table):
+        assert probe.isna().all().all() and same(probe.fillna(value), fast_forms.fast_fillna(probe, value))
+    assert fast_forms.fast_fillna(table, value, limit=1) is None and fast_forms.fast_fillna(table["bmi"], 0) is None
+
+
+def test_a_selection_of_columns_is_pandas_own_in_the_order_asked_and_shares_no_memory():
+    for columns in (["bmi", "age"], ["sex"], ["age", "age"][:1]):
+        assert same(TABLE[columns], fast_forms.fast_select(TABLE, columns))
+    made = fast_forms.fast_select(TABLE, ["age", "bmi"])
+    made.loc[0, "age"] = 0
+    assert TABLE.loc[0, "age"] == 19
+    for other in (["nope"], "age", [], ("age",)):
+        assert fast_forms.fast_select(TABLE, other) is None
+
+
+def test_a_subscript_by_a_list_or_a_name_goes_through_the_replay_object_and_serves_as_the_subscript_would():
+    code = served_code(["df = pd.read_csv('x')\ncols = ['a', 'b']\nX = df[cols]\ndf['c'] = df[['a', 'b']].sum(axis=1)\n"
+                        "df[cols[0]] = 1\nfor col in cols:\n    df[col] = df[col] * 2\n"
+                        "X = X.assign(n=len([c for c in df.columns if df[c].dtype == 'object']))"], "X")
+    assert "X = _f.select('p" in code and ", df, cols)" in code and ", df, ['a', 'b']).sum(axis=1)" in code
+    assert "df[cols[0]] = 1" in code  # an assignment is not a read
+    assert "df[col] = df[col] * 2" in code and "if df[c].dtype" in code  # one column's name: left as written
+    recorder = runtime.Recorder()
+    assert same(recorder.select("p1", TABLE, ["bmi", "age"]), TABLE[["bmi", "age"]])
+    assert recorder.select("p2", TABLE, "age").equals(TABLE["age"]) and recorder.select("p3", {"k": 1}, "k") == 1
+    assert recorder.state["fast"] == {"p1": [True], "p2": [None], "p3": [None]}  # None: no faster form for it
