@@ -13,12 +13,9 @@ serves.
 
 from __future__ import annotations
 
-#: ``{site key: (the dict's items with their types, its values as pandas holds them, key -> position)}``
-_MAPPERS: dict = {}
-_MAPPERS_KEPT = 256
+import functools
+
 _NONE = object()
-#: ``{column names: their pd.Index}`` (``index_of``)
-_INDEXES: dict = {}
 
 
 def same(want, got) -> bool:
@@ -36,27 +33,20 @@ def same(want, got) -> bool:
     return False
 
 
-def fast_map(key: str, series, arg, na_action=None):
+def fast_map(series, arg, na_action=None):
     """``series.map(arg)`` for a Series and a plain, non-empty dict without a missing-value key, as
     pandas computes it (the dict as a Series, each value's position among its keys, a take that
-    fills the values not found with NaN), with the dict's Series and positions made once per site."""
+    fills the values not found with NaN), with the dict's Series and positions made once per dict."""
     import numpy as np
     import pandas as pd
 
     if na_action is not None or type(arg) is not dict or not arg or not isinstance(series, pd.Series):
         return None
     try:
-        items = tuple((k, type(k), v, type(v)) for k, v in arg.items())
-        kept = _MAPPERS.get(key)
-        if kept is None or kept[0] != items:
-            if any(k != k for k in arg):  # NaN keys: pandas matches NaN to NaN, a dict does not
-                return None
-            mapper = pd.Series(arg)
-            kept = (items, mapper._values, {k: i for i, k in enumerate(mapper.index)})
-            if len(_MAPPERS) >= _MAPPERS_KEPT:
-                _MAPPERS.clear()
-            _MAPPERS[key] = kept
-        _, values, positions = kept
+        mapper = _mapper(tuple((k, type(k), v, type(v)) for k, v in arg.items()))
+        if mapper is None:
+            return None
+        values, positions = mapper
         found = series.to_numpy()
         indexer = np.fromiter((positions.get(v, -1) for v in found), dtype=np.intp, count=len(found))
     except TypeError:  # an unhashable value or key
@@ -66,6 +56,18 @@ def fast_map(key: str, series, arg, na_action=None):
     else:
         made = pd.api.extensions.take(values, indexer, allow_fill=True)
     return pd.Series(made, index=series.index, name=series.name, copy=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _mapper(items: tuple):
+    """``(values as pandas holds them, key -> position)`` of the dict whose ``(key, type, value,
+    type)`` items these are; None when a key is NaN (pandas matches NaN to NaN, a dict does not)."""
+    import pandas as pd
+
+    if any(k != k for k, *_ in items):
+        return None
+    mapper = pd.Series(dict((k, v) for k, _, v, _ in items))
+    return mapper._values, {k: i for i, k in enumerate(mapper.index)}
 
 
 def fast_apply(series, func, *args, **kwargs):
@@ -94,7 +96,7 @@ def fast_fillna(frame, value=None, **options):
     if isinstance(value, pd.Series):
         if not value.index.is_unique:
             return None
-        value = dict(zip(value.index, value.tolist() if value.dtype.kind in "biuf" else value.array))
+        value = dict(value.items())
     elif not isinstance(value, dict) and pd.api.types.is_list_like(value):
         return None
     arrays = []
@@ -178,16 +180,12 @@ def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", du
     return typed_frame(list(made.values()), index_of(tuple(made)), data.index)
 
 
+@functools.lru_cache(maxsize=256)
 def index_of(names: tuple):
     """``pd.Index(names)``, made once per tuple of names (an Index cannot change: frames share it)."""
     import pandas as pd
 
-    made = _INDEXES.get(names)
-    if made is None:
-        if len(_INDEXES) >= _MAPPERS_KEPT:
-            _INDEXES.clear()
-        made = _INDEXES[names] = pd.Index(list(names))
-    return made
+    return pd.Index(list(names))
 
 
 def new_frame(columns: dict, index):
@@ -230,6 +228,13 @@ def frame_probes(frame) -> list:
     return [frame.iloc[:1].where(pd.DataFrame(False, index=frame.index[:1], columns=frame.columns))]
 
 
+def probes_like(obj) -> list:
+    """One-row probes like ``obj`` (a frame: ``frame_probes``; a Series: ``map_probes``)."""
+    import pandas as pd
+
+    return frame_probes(obj) if isinstance(obj, pd.DataFrame) else map_probes(obj)
+
+
 def map_probes(series) -> list:
     """One-row Series like ``series`` holding a value the notebook never had and a missing value
     (as its dtype can hold them): where a fast form and pandas must also agree."""
@@ -270,5 +275,5 @@ def report(state: dict, stmts) -> list[dict]:
             out.append({"call": {"dummies": "get_dummies", "fitted": "transform", "select": "[columns]"}.get(
                             node.func.attr, node.func.attr),
                         "statement": " ".join(ast.unparse(st.node).split())[:200],
-                        "used": bool(flags) and all(flags)})
+                        "used": all(flags)})
     return out

@@ -123,9 +123,7 @@ def _statement(node: ast.stmt, mode: str, keys: Keys, main: str | None, local: b
         method = "transform" if call.func.attr == "fit_transform" else "predict"
         apply = ast.Call(ast.Attribute(_load(receiver), method, ast.Load()), args[:1], [])
         return [refit, ast.Assign(assigned, apply)]
-    sites = _Sites(mode, keys, main, local)
-    sites.assigned = node.value if isinstance(node, ast.Assign) else None
-    return [sites.visit(node)]
+    return [_Sites(mode, keys, main, local, assigned=node.value if isinstance(node, ast.Assign) else None).visit(node)]
 
 
 def _split_positions(call: ast.Call) -> ast.Lambda:
@@ -157,11 +155,11 @@ def _statement_fit(node: ast.stmt):
 class _Sites(ast.NodeTransformer):
     """Rewrites the replay sites inside one statement (see the module docstring)."""
 
-    def __init__(self, mode: str, keys: Keys, main: str | None, local: bool = False):
+    def __init__(self, mode: str, keys: Keys, main: str | None, local: bool = False, assigned: ast.AST | None = None):
         self.mode, self.keys, self.main = mode, keys, main
         self.in_lambda = 0
         self.local = local  # inside the notebook's own function: called per row, perhaps
-        self.assigned = None  # the value of the statement's assignment, when it is one
+        self.assigned = assigned  # the value of the statement's assignment, when it is one
 
     def visit_Lambda(self, node):
         self.in_lambda += 1

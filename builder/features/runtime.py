@@ -13,8 +13,7 @@ import threading
 from pathlib import Path
 
 from . import bundled
-from .fast_forms import (fast_apply, fast_drop, fast_dummies, fast_fillna, fast_map, fast_select, frame_probes,
-                         map_probes, new_frame, same)
+from .fast_forms import fast_apply, fast_drop, fast_dummies, fast_fillna, fast_map, fast_select, new_frame, probes_like, same
 
 STATE_FILE = "features.joblib"
 
@@ -111,7 +110,7 @@ class Recorder:
             dtype = _dummy_dtype(result, data)
             self.state.setdefault("dummy_dtypes", {})[key] = dtype
             made = fast_dummies(data, levels, dtype, *args, **kwargs) if not fast or fast[-1] else None
-            fast.append(made is not None and made.columns.equals(result.columns) and made.equals(result))
+            fast.append(made is not None and same(result, made))
         except Exception:  # noqa: BLE001 - then pandas' get_dummies serves
             fast.append(False)
         return result
@@ -135,22 +134,16 @@ class Recorder:
         """``obj.<method>(*args, **kwargs)``, recording whether its faster form (``FORMS``) gave
         the same on it and, with ``probes``, on one-row probes of values never seen and missing
         (None: the form does not cover the call)."""
-        import pandas as pd
-
         result = _call(obj, method, args, kwargs)
         fast = FORMS[method]
 
         def identical():
-            made = fast(key, obj, *args, **kwargs)
+            made = fast(obj, *args, **kwargs)
             if made is None:
                 return None  # no faster form for this call (a Series' fillna, an Index's map...)
-            if not same(result, made):
-                return False
-            if not probes:
-                return True
-            made = frame_probes(obj) if isinstance(obj, pd.DataFrame) else map_probes(obj)
-            return all(_same_outcome(lambda: _call(probe, method, args, kwargs),
-                                     lambda: fast(key, probe, *args, **kwargs)) for probe in made)
+            return same(result, made) and (not probes or all(
+                _same_outcome(lambda: _call(probe, method, args, kwargs), lambda: fast(probe, *args, **kwargs))
+                for probe in probes_like(obj)))
         try:
             ok = identical()
         except Exception:  # noqa: BLE001 - then pandas serves that call
@@ -163,11 +156,8 @@ class Recorder:
         return value
 
 
-#: ``method: faster form(site, obj, *args, **kwargs)`` (``site``: where ``fast_map`` keeps the dict's lookup)
-FORMS = {"map": fast_map, "drop": lambda site, obj, *a, **k: fast_drop(obj, *a, **k),
-         "apply": lambda site, obj, *a, **k: fast_apply(obj, *a, **k),
-         "fillna": lambda site, obj, *a, **k: fast_fillna(obj, *a, **k),
-         "select": lambda site, obj, columns: fast_select(obj, columns)}
+#: ``method: its faster form (obj, *args, **kwargs)``, None for a call it does not cover
+FORMS = {"map": fast_map, "drop": fast_drop, "apply": fast_apply, "fillna": fast_fillna, "select": fast_select}
 
 
 def _call(obj, method: str, args, kwargs):
@@ -316,7 +306,7 @@ class Frozen:
         counts[key] = n + 1
         flags = self.state.get("fast", {}).get(key) or []
         if n < len(flags) and flags[n]:
-            made = FORMS[method](f"{key}.{n}", obj, *args, **kwargs)
+            made = FORMS[method](obj, *args, **kwargs)
             if made is not None:
                 return made
         return _call(obj, method, args, kwargs)

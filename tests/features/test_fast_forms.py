@@ -27,25 +27,25 @@ TABLE = pd.DataFrame({"age": [19, 33, 45, 61], "sex": ["female", "male", "male",
 ])
 def test_map_of_a_dict_is_pandas_map_on_the_table_on_one_row_and_on_values_it_never_saw(column, mapping):
     series = TABLE[column]
-    assert same(series.map(mapping), fast_map("k", series, mapping))
+    assert same(series.map(mapping), fast_map(series, mapping))
     for i in range(len(series)):
         one = series.iloc[[i]]
-        assert same(one.map(mapping), fast_map("k", one, mapping))
+        assert same(one.map(mapping), fast_map(one, mapping))
     for probe in fast_forms.map_probes(series):
-        assert same(probe.map(mapping), fast_map("k", probe, mapping))
+        assert same(probe.map(mapping), fast_map(probe, mapping))
 
 
-def test_map_made_once_per_site_follows_a_changed_dict_and_leaves_what_it_does_not_cover_to_pandas():
+def test_map_made_once_per_dict_follows_a_changed_dict_and_leaves_what_it_does_not_cover_to_pandas():
     series = TABLE["smoker"]
-    assert fast_map("k", series, {"yes": 1, "no": 0}).tolist() == [1, 0, 0, 1]
-    assert fast_map("k", series, {"yes": 10, "no": 0}).tolist() == [10, 0, 0, 10]  # same site, another dict
-    assert fast_map("k", series, {"yes": 1.0, "no": 0}).dtype == np.float64  # equal to 1, not the same type
-    assert fast_map("k", series, {np.nan: 1, "no": 0}) is None  # pandas matches NaN to NaN
-    assert fast_map("k", series, {}) is None
-    assert fast_map("k", series, str.upper) is None
-    assert fast_map("k", series, {"yes": 1}, na_action="ignore") is None
-    assert fast_map("k", TABLE, {"yes": 1}) is None  # DataFrame.map is applymap
-    assert fast_map("k", pd.Series([[1], [2]]), {"yes": 1}) is None  # unhashable values
+    assert fast_map(series, {"yes": 1, "no": 0}).tolist() == [1, 0, 0, 1]
+    assert fast_map(series, {"yes": 10, "no": 0}).tolist() == [10, 0, 0, 10]  # another dict
+    assert fast_map(series, {"yes": 1.0, "no": 0}).dtype == np.float64  # equal to 1, not the same type
+    assert fast_map(series, {np.nan: 1, "no": 0}) is None  # pandas matches NaN to NaN
+    assert fast_map(series, {}) is None
+    assert fast_map(series, str.upper) is None
+    assert fast_map(series, {"yes": 1}, na_action="ignore") is None
+    assert fast_map(TABLE, {"yes": 1}) is None  # DataFrame.map is applymap
+    assert fast_map(pd.Series([[1], [2]]), {"yes": 1}) is None  # unhashable values
 
 
 @pytest.mark.parametrize("args, kwargs", [(("charges",), {"axis": 1}), ((), {"columns": ["charges", "sex"]}),
