@@ -192,21 +192,33 @@ def examples(image: str) -> list:
     return json.loads(read(image, "/opt/app-root/model/metadata.json"))["examples"]
 
 
+@contextmanager
+def mounted(image: str):
+    """The root of a new container of ``image``, mounted on the host (read with host tools: no
+    container runtime in between, so nothing left over from a previous container's run can fail it)."""
+    container = _buildah("from", image)
+    try:
+        yield Path(_buildah("mount", container))
+    finally:
+        subprocess.run(["buildah", "umount", container], capture_output=True)
+        subprocess.run(["buildah", "rm", container], capture_output=True)
+
+
+def _buildah(*args: str) -> str:
+    """``buildah ARGS``'s stdout, stripped; its stderr in the error when it fails."""
+    done = subprocess.run(["buildah", *args], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"buildah {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
 def read(image: str, path: str) -> str:
     """The text of ``path`` in ``image``."""
-    container = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()
-    try:
-        return subprocess.run(["buildah", "run", "--isolation", "chroot", container, "--", "cat", path],
-                              capture_output=True, text=True, check=True).stdout
-    finally:
-        subprocess.run(["buildah", "rm", container], capture_output=True)
+    with mounted(image) as root:
+        return (root / path.lstrip("/")).read_text()
 
 
 def listing(image: str, pattern: str) -> set[str]:
-    """The names ``ls PATTERN`` prints in ``image``."""
-    container = subprocess.run(["buildah", "from", image], capture_output=True, text=True, check=True).stdout.strip()
-    try:
-        return set(subprocess.run(["buildah", "run", "--isolation", "chroot", container, "--", "/bin/sh", "-c",
-                                   f"ls {pattern}"], capture_output=True, text=True, check=True).stdout.split())
-    finally:
-        subprocess.run(["buildah", "rm", container], capture_output=True)
+    """The names of the entries of the directories matching ``pattern`` (a glob) in ``image``."""
+    with mounted(image) as root:
+        return {entry.name for folder in root.glob(pattern.lstrip("/")) for entry in folder.iterdir()}
