@@ -144,17 +144,31 @@ def markdown(result: dict) -> list[str]:
                      f"{r['p50_raw_over_engineered']}x{'' if r['within_target'] else ' (over target)'} | "
                      f"{', '.join(f'{x}x' for x in r['rounds'])} | {r.get('raw_server_cpu_us')} / "
                      f"{r.get('engineered_server_cpu_us')} ({r.get('server_cpu_raw_over_engineered')}x) |")
-    lines += ["", "In process, median µs per call (decode raw, features(), model; total raw; total engineered):", ""]
+    lines += ["", "In process, median µs per call (decode raw, features() as served and replayed by pandas, model; "
+              "total raw; total engineered):", ""]
     for n in ("1", "100"):
         p = result["in_process"][n]
-        lines.append(f"- {n} row(s): decode {p['decode_raw_us']}, features() {p['features_us']}, model {p['model_us']}; "
+        served = "on numpy columns" if p.get("columnar") else "by pandas"
+        lines.append(f"- {n} row(s): decode {p['decode_raw_us']}, features() {p['features_us']} ({served}; by pandas "
+                     f"{p.get('features_pandas_us')}), model {p['model_us']}; "
                      f"raw {p['raw_total_us']} vs engineered {p['engineered_total_us']}")
-    one, hundred = (result["in_process"][n].get("statements_us") for n in ("1", "100"))
+    runs = {n: (result["in_process"][n].get("statements_us"), result["in_process"][n].get("statements_columns_us"))
+            for n in ("1", "100")}
+    (one, one_cols), (hundred, hundred_cols) = runs["1"], runs["100"]
     if one and hundred:
-        lines += ["", "Where features() spends it: median µs of each statement of `features.py`:", "",
-                  "| statement | 1 row | 100 rows |", "| --- | --- | --- |"]
-        lines += [f"| `{_cell(a[0])}` | {a[1]} | {b[1]} |" for a, b in zip(one, hundred)]
-        lines.append(f"| all statements | {round(sum(a[1] for a in one), 1)} | {round(sum(b[1] for b in hundred), 1)} |")
+        cols = bool(one_cols and hundred_cols)
+        lines += ["", "Where features() spends it: median µs of each statement of `features.py`, replayed by pandas"
+                  + (" and on numpy columns" if cols else "") + ":", "",
+                  "| statement | 1 row, pandas | 100 rows, pandas |" + (" 1 row, columns | 100 rows, columns |" if cols else ""),
+                  "| --- | --- | --- |" + (" --- | --- |" if cols else "")]
+        for i, (a, b) in enumerate(zip(one, hundred)):
+            extra = f" {one_cols[i][1]} | {hundred_cols[i][1]} |" if cols else ""
+            lines.append(f"| `{_cell(a[0])}` | {a[1]} | {b[1]} |{extra}")
+
+        def total(rows):
+            return round(sum(r[1] for r in rows), 1)
+        lines.append(f"| all statements | {total(one)} | {total(hundred)} |"
+                     + (f" {total(one_cols)} | {total(hundred_cols)} |" if cols else ""))
     return lines
 
 

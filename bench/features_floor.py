@@ -2,7 +2,8 @@
 artifact's build environment as ``python bench/features_floor.py ARTIFACT ROWS.json OUT.json``.
 
 Per batch size (1 and 100 rows), median microseconds per call of: decoding the raw records
-(``schema.from_records``), ``features()`` (the notebook's statements), the model on its result
+(``schema.from_records``), ``features()`` (the notebook's statements, as served: on numpy columns
+when the build found that identical; and replayed by pandas), the model on its result
 (the served path: ONNX or scikit-learn), all three together; and, for the engineered inputs,
 decoding plus the model. Then where ``features()`` spends it: the median microseconds of each
 statement of ``features.py`` (a copy of it with a clock read after each statement, run 2,000
@@ -41,16 +42,21 @@ def main(artifact: str, rows_path: str, engineered_path: str) -> None:
         out[str(n)] = {
             "decode_raw_us": per_call(lambda: model.schema.from_records(raw)),
             "features_us": per_call(lambda: model._engineer(decoded)),
+            "features_pandas_us": per_call(lambda: model.features.features(decoded)),
+            "columnar": model.features.columnar,
             "model_us": per_call(lambda: model.predict(made, engineered=True)),
             "raw_total_us": per_call(lambda: model.predict_records(raw)),
             "engineered_total_us": per_call(lambda: model.predict_records(eng, engineered=True)),
             "statements_us": per_statement(artifact, decoded),
+            "statements_columns_us": per_statement(artifact, decoded, columnar=True)
+            if model.features.columnar else None,
         }
     print(json.dumps(out))
 
 
-def per_statement(artifact: str, decoded, runs: int = 2000) -> list[list]:
-    """``[[statement, median µs], ...]`` for the statements of ``features()`` in ``features.py``."""
+def per_statement(artifact: str, decoded, runs: int = 2000, columnar: bool = False) -> list[list]:
+    """``[[statement, median µs], ...]`` for the statements of ``features()`` in ``features.py``,
+    replayed by pandas or (``columnar``) on numpy columns."""
     path = Path(artifact) / "features.py"
     tree = ast.parse(path.read_text())
     func = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "features")
@@ -70,6 +76,7 @@ def per_statement(artifact: str, decoded, runs: int = 2000) -> list[list]:
     clock: list = []
     namespace = {"__file__": str(path), "__name__": "features_timed", "_clock": clock, "_now": time.perf_counter}
     exec(compile(ast.fix_missing_locations(tree), str(path), "exec"), namespace)  # noqa: S102
+    namespace["_f"].columnar(columnar)
     samples = []
     for i in range(runs + runs // 5):
         clock.clear()

@@ -268,6 +268,7 @@ def feature_lines(info: dict) -> list[str]:
         return [f"raw records: the notebook's {info['statements']} feature statements replayed by {info['file']} "
                 f"(from `{info['table']['statement'].splitlines()[0]}`, {info['table']['cell']})",
                 f"checked on {info['reason']}", *fast_form_lines(info.get("fast_forms") or []),
+                *columnar_lines(info.get("columnar")),
                 "the engineered inputs stay callable: POST /predict/engineered"]
     if status == "not needed":
         return [f"not needed: {info['reason']}"]
@@ -284,6 +285,16 @@ def fast_form_lines(sites: list[dict]) -> list[str]:
             "or scikit-learn on the notebook's table (map, apply, fillna: and on values never seen or missing)")
     others = [s["call"] for s in sites if not s["used"]]
     return [line + (f"; {', '.join(others)} as the notebook wrote them" if others else "")]
+
+
+def columnar_lines(info: dict | None) -> list[str]:
+    """Whether features.py serves on numpy columns (builder.features.columnar), and why (not)."""
+    if not info:
+        return []
+    if info["status"] == "used":
+        return [f"requests replayed on numpy columns, without pandas' cost per statement: {info['reason']}; "
+                "pandas replays any request they do not cover"]
+    return [f"requests replayed by pandas (numpy columns not used: {info['reason']})"]
 
 
 def _inputs_line(meta: dict) -> str:

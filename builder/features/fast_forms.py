@@ -126,12 +126,28 @@ def fast_select(frame, columns):
     return typed_frame([column_array(frame, i).copy() for i in positions], frame.columns.take(positions), frame.index)
 
 
-def fast_drop(frame, labels=None, *, axis=0, index=None, columns=None, level=None, inplace=False, errors="raise"):
+def fast_drop(frame, labels=None, **options):
     """``frame.drop(...)`` of columns of a DataFrame (``drop('c', axis=1)``, ``drop(columns=[...])``),
     each present once, as a new frame of copies of the other columns' arrays."""
     import pandas as pd
 
-    if not isinstance(frame, pd.DataFrame) or inplace or level is not None or index is not None or errors != "raise":
+    names = dropped_columns(labels, **options)
+    if names is None or not isinstance(frame, pd.DataFrame):
+        return None
+    present = list(frame.columns)
+    if not frame.columns.is_unique or not all(name in present for name in names):
+        return None
+    gone = sorted({present.index(name) for name in names})  # (pandas' get_indexer costs 70 µs here)
+    arrays = [column_array(frame, i).copy() for i in range(len(present)) if i not in gone]
+    return typed_frame(arrays, frame.columns.delete(gone), frame.index)
+
+
+def dropped_columns(labels=None, *, axis=0, index=None, columns=None, level=None, inplace=False, errors="raise"):
+    """The column names a ``drop(...)`` call removes (``drop('c', axis=1)``, ``drop(columns=[...])``);
+    None for a call that drops rows, works in place, on a level, or ignores missing names."""
+    import pandas as pd
+
+    if inplace or level is not None or index is not None or errors != "raise":
         return None
     if columns is None:
         if axis not in (1, "columns") or labels is None:
@@ -139,13 +155,7 @@ def fast_drop(frame, labels=None, *, axis=0, index=None, columns=None, level=Non
         columns = labels
     elif labels is not None:
         return None
-    names = [columns] if isinstance(columns, str) or not pd.api.types.is_list_like(columns) else list(columns)
-    present = list(frame.columns)
-    if not frame.columns.is_unique or not all(name in present for name in names):
-        return None
-    gone = sorted({present.index(name) for name in names})  # (pandas' get_indexer costs 70 µs here)
-    arrays = [column_array(frame, i).copy() for i in range(len(present)) if i not in gone]
-    return typed_frame(arrays, frame.columns.delete(gone), frame.index)
+    return [columns] if isinstance(columns, str) or not pd.api.types.is_list_like(columns) else list(columns)
 
 
 def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", dummy_na=False, columns=None,

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from . import bundled
+from .columnar import Column, Table, Unsupported, table_of
 from .fast_forms import fast_apply, fast_drop, fast_dummies, fast_fillna, fast_map, fast_select, new_frame, probes_like, same
 
 STATE_FILE = "features.joblib"
@@ -197,6 +198,10 @@ class Frozen:
     def begin(self) -> None:
         self._local.counts = {}
 
+    def columnar(self, on: bool) -> None:
+        """Replay the next ``features()`` calls of this thread on numpy columns (``columnar``)."""
+        self._local.columnar = on
+
     def _next(self, kind: str, key: str):
         counts = self._local.counts
         n = counts.get(key, 0)
@@ -234,6 +239,9 @@ class Frozen:
             elif name in placeholders:
                 value = placeholders[name]
                 data[name] = np.full(n, value, dtype=object if isinstance(value, str) or value is None else None)
+        if getattr(self._local, "columnar", False):
+            self._local.index = pd.RangeIndex(n) if index is None else index
+            return table_of(data, n)
         # a fresh 0..n-1 index, as a freshly loaded table has (a frame the notebook builds from an
         # array aligns with it); the request's own index comes back in ``output``
         frame = new_frame(data, pd.RangeIndex(n))
@@ -242,6 +250,8 @@ class Frozen:
 
     def bundle(self, key: str, raw):
         """The request's records in the shape the bundled loader returned (``bundled``)."""
+        if getattr(self._local, "columnar", False):
+            raise Unsupported("a bundled dataset's shape")
         return bundled.rebuild(self.raw(raw), self.state["bundles"][key])
 
     def table(self, key: str):
@@ -269,6 +279,8 @@ class Frozen:
 
         n = self._local.counts.get(key, 0)
         levels = self._next("dummies", key)
+        if isinstance(data, Table):
+            return data.dummies(levels, self.state.get("dummy_dtypes", {}).get(key), *args, **kwargs)
         fast = self.state.get("fast_dummies", {}).get(key) or []
         if n < len(fast) and fast[n]:
             return fast_dummies(data, levels, self.state["dummy_dtypes"].get(key), *args, **kwargs)
@@ -304,6 +316,8 @@ class Frozen:
         counts = self._local.counts
         n = counts.get(key, 0)
         counts[key] = n + 1
+        if isinstance(obj, (Table, Column)):
+            return getattr(obj, method)(*args, **kwargs)
         flags = self.state.get("fast", {}).get(key) or []
         if n < len(flags) and flags[n]:
             made = FORMS[method](obj, *args, **kwargs)
@@ -320,6 +334,8 @@ class Frozen:
         if rows is not None and len(value) != rows:
             kept = set(value.index) if hasattr(value, "index") else set()
             raise RowsDropped([i for i in range(rows) if i not in kept])
+        if spec["kind"] == "dataframe" and isinstance(value, Table):
+            return self._frame_of(value, spec)
         if spec["kind"] == "dataframe":
             if not isinstance(value, pd.DataFrame):
                 value = pd.DataFrame(np.asarray(value), columns=spec["columns"])
@@ -335,6 +351,24 @@ class Frozen:
         if spec["kind"] == "text":
             return [str(v) for v in value]
         return np.asarray(value, dtype=spec.get("dtype", "float64"))
+
+    def _frame_of(self, table: Table, spec: dict):
+        """The training matrix's DataFrame from a ``Table``: its columns in order (0 for those the
+        table lacks), with their dtypes."""
+        import numpy as np
+        import pandas as pd
+
+        data = {}
+        for name in spec["columns"]:
+            wanted = np.dtype(spec["dtypes"][name]) if spec["dtypes"].get(name) in NUMERIC_DTYPES else None
+            array = table.data.get(name)
+            if wanted is None or array is not None and array.dtype.kind not in "iufb":
+                raise Unsupported(f"the model's input column {name!r} is not numeric")
+            data[name] = np.zeros(table.rows, dtype=wanted) if array is None else array.astype(wanted, copy=False)
+        return new_frame(data, self._local.index)
+
+
+NUMERIC_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"}
 
 
 class Fitted:
@@ -358,6 +392,12 @@ class Fitted:
         return X
 
     def transform(self, X, *args, **kwargs):
+        if isinstance(X, Table):
+            if not self.numpy or args or kwargs:
+                raise Unsupported("a transformer without a numpy form")
+            values = X.matrix(getattr(self.estimator, "feature_names_in_", None))
+            made = scaled(self.estimator, values) if self.numpy == ARITHMETIC else None
+            return made if made is not None else _numpy_transform(self.estimator, values)
         X = self._aligned(X)
         if self.numpy and not args and not kwargs and hasattr(X, "to_numpy"):
             values = X.to_numpy(dtype="float64")

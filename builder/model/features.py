@@ -15,7 +15,10 @@ _counter = itertools.count()
 
 
 def load_features(root: Path, info: dict, *, check: bool = True):
-    """``features(raw) -> model input`` from ``root/features.py``; ``check``: compare sha256s."""
+    """``features(raw) -> model input`` from ``root/features.py`` (a ``columnar.Replay``: on numpy
+    columns where the build found that identical, else pandas); ``check``: compare sha256s."""
+    from ..features.columnar import USED, Replay
+
     root = Path(root)
     for key in ("file", "state"):
         path = root / info[key]
@@ -27,7 +30,7 @@ def load_features(root: Path, info: dict, *, check: bool = True):
     spec = importlib.util.spec_from_file_location(f"nb2service_features_{next(_counter)}", root / info["file"])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.features
+    return Replay(module.features, module._f, (info.get("columnar") or {}).get("status") == USED)
 
 
 def run_features(features, frame):

@@ -42,6 +42,12 @@ def check_features(root: Path, meta: dict, model, check: dict) -> dict:
     if problem:
         info.update(status="not verified", reason=problem, rows=len(check["records"]))
         return info
+    from .verify_columnar import check_columnar
+
+    try:
+        info["columnar"] = check_columnar(features, schema, check, lambda exc: _where(exc, root, info))
+    except Exception as exc:  # noqa: BLE001 - the check failing only keeps pandas serving
+        info["columnar"] = {"status": "not used", "reason": f"the check failed: {type(exc).__name__}: {exc}"}
     record_hashes(root, info)
     info.update(status="verified", rows=len(check["records"]),
                 reason=f"{len(check['records'])} training rows, each alone and all at once, rebuilt the training "

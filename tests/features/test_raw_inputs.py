@@ -106,6 +106,9 @@ def test_the_insurance_example_serves_raw_records_verified_with_the_notebooks_pr
     assert "features.py" in log and "raw records, 6 columns" in log and "/predict/engineered" in log
     assert {s["call"] for s in info["fast_forms"] if s["used"]} == {"map", "drop", "apply", "get_dummies", "transform"}
     assert "faster forms for 6 of 6 calls" in log
+    # requests are replayed on numpy columns, checked identical to pandas on the rows and the probes
+    assert info["columnar"]["status"] == "used" and info["columnar"]["rows"] == 500, info["columnar"]
+    assert info["columnar"]["probes"] == 12 and "requests replayed on numpy columns" in log
 
     ns = notebook_run(repos["insurance-costs"])
     table = pd.read_csv(repos["insurance-costs"] / "insurance.csv")
@@ -144,6 +147,8 @@ def test_label_encoders_per_column_a_merge_and_frozen_means_serve_raw_records(bu
     assert {"branch_id", "income", "employment", "purpose", "has_guarantor"} <= set(names)
     code = (folder / "features.py").read_text()
     assert "_f.table(" in code and "_f.stat(" in code and "le = _f.fitted(" in code
+    # a merge has no numpy form: pandas replays every request, and the build says which statement
+    assert info["columnar"]["status"] == "not used" and "merge(branches" in info["columnar"]["reason"]
     ns = notebook_run(repos["loans"])
     table = pd.read_csv(repos["loans"] / "data" / "loans.csv")
     index = ns["X_train_s"].index[:150]
@@ -232,3 +237,22 @@ def test_an_array_made_after_rows_were_dropped_is_not_matched_by_position_and_fa
     assert "275 rows" in info["reason"] and "has 300" in info["reason"] and "dropped" in info["reason"]
     assert meta["input_kind"] == "array" and len(meta["inputs"]) == 3 and "engineered" not in meta
     assert not (folder / "features.py").exists() and "not replayed" in log
+
+
+def test_requests_replayed_on_numpy_columns_answer_as_pandas_on_values_the_notebook_never_saw(built):
+    """The insurance service replays requests on numpy columns: on records unlike any training row
+    (an unseen region, a missing BMI or sex, a BMI of 0, several rows) the model's input is what
+    pandas' replay makes of them, identically."""
+    from builder.model import ServedModel
+    from builder.model.verify_columnar import identical
+
+    folder, meta, _ = built["insurance-costs"]
+    model = ServedModel.load(folder)
+    assert model.features.columnar
+    base = meta["examples"][0]
+    odd = [{**base, "region": "atlantis"}, {**base, "bmi": None}, {**base, "sex": None}, {**base, "bmi": 0},
+           {**base, "smoker": "sometimes", "children": 0}]
+    for records in [[r] for r in odd] + [odd, meta["examples"]]:
+        decoded = model.schema.from_records(records)
+        want, got = model.features.features(decoded), model.features.on_columns(decoded)
+        assert identical(want, got), records

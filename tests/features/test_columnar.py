@@ -1,0 +1,198 @@
+"""The numpy-column replay (builder.features.columnar): each of its forms against pandas' own on
+the same values (dtypes and missing values included), what it leaves to pandas, the check that
+decides whether it serves, and the service falling back to pandas for a request it does not cover."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from builder.features.columnar import Column, Replay, Table, Unsupported, table_of, typed
+from builder.model.verify_columnar import check_columnar, identical
+
+RAW = {
+    "age": np.array([19, 45, 64, 30]),
+    "bmi": np.array([27.9, np.nan, 33.0, 0.0]),
+    "sex": np.array(["female", "male", None, "male"], dtype=object),
+    "smoker": np.array([True, False, False, True]),
+}
+
+
+def frame() -> pd.DataFrame:
+    return pd.DataFrame({k: v.copy() for k, v in RAW.items()})
+
+
+def table() -> Table:
+    return table_of({k: v.copy() for k, v in RAW.items()}, 4)
+
+
+def as_pandas_holds(series: pd.Series) -> np.ndarray:
+    """A Series' values as the column replay holds them (strings as an object array)."""
+    if isinstance(series.dtype, np.dtype):
+        return series.to_numpy()
+    return series.to_numpy(dtype=object)
+
+
+def assert_same(series: pd.Series, column: Column):
+    want = as_pandas_holds(series)
+    got = column.values
+    assert want.dtype == got.dtype, (want.dtype, got.dtype)
+    if want.dtype.kind == "f":
+        np.testing.assert_array_equal(want, got)
+    else:
+        assert [v if v == v else "NaN" for v in want.tolist()] == [v if v == v else "NaN" for v in got.tolist()]
+
+
+@pytest.mark.parametrize("expr", [
+    lambda t: t["age"] * t["bmi"], lambda t: t["age"] + 1, lambda t: 2 * t["age"], lambda t: t["age"] - t["age"],
+    lambda t: t["bmi"] / t["age"], lambda t: t["age"] / t["bmi"], lambda t: 1 / t["bmi"], lambda t: -t["bmi"],
+    lambda t: t["age"] + 0.5 * t["bmi"], lambda t: 100 - t["age"],
+    lambda t: t["age"] >= 45, lambda t: t["bmi"] < 30, lambda t: t["bmi"] == t["bmi"], lambda t: t["bmi"] != 0,
+    lambda t: t["sex"] == "male", lambda t: t["sex"] != "male", lambda t: (t["age"] > 20) & (t["bmi"] > 20),
+    lambda t: (t["age"] > 50) | ~t["smoker"], lambda t: t["smoker"] * 1, lambda t: t["age"] + t["smoker"],
+    lambda t: 0.5 * (t["bmi"] > 30), lambda t: t["bmi"].isna(), lambda t: t["sex"].notnull(),
+    lambda t: (t["age"] > 30).astype(int), lambda t: t["age"].astype(float), lambda t: t["smoker"].astype("int64"),
+    lambda t: t["bmi"].fillna(28.5), lambda t: t["bmi"].fillna(28), lambda t: t["sex"].fillna("unknown"),
+    lambda t: t["age"].fillna(0),
+    lambda t: t["sex"].map({"male": 1, "female": 0}), lambda t: t["age"].map({19: 1.5, 45: 2.5, 64: 3.5, 30: 0.0}),
+    lambda t: t["age"].map({19: 1, 45: 2}), lambda t: t["bmi"].map({27.9: 1, 33.0: 2}),
+    lambda t: t["bmi"].apply(lambda b: "high" if b > 30 else "low"), lambda t: t["age"].apply(lambda a: a // 10),
+    lambda t: t["age"].apply(lambda a: a / 10), lambda t: t["sex"].apply(lambda s: s == "male"),
+    lambda t: t["sex"].apply(lambda s: s.upper() if isinstance(s, str) else s),
+], ids=lambda f: "")
+def test_each_form_gives_the_values_and_dtype_pandas_gives(expr):
+    assert_same(expr(frame()), expr(table()))
+
+
+def test_a_table_drops_selects_fills_and_sets_columns_as_a_frame_does():
+    def steps(df):
+        df["ratio"] = df["bmi"] / df["age"]
+        df["flag"] = 1
+        df["label"] = "x"
+        df = df.drop("smoker", axis=1)
+        df = df.drop(columns=["label"])
+        df = df.fillna({"bmi": 25.0, "ratio": 0.0})
+        df = df[["ratio", "age", "bmi", "flag"]]
+        return df.fillna(-1)
+
+    want, got = steps(frame()), steps(table())
+    assert list(want.columns) == list(got.data)
+    for name in want.columns:
+        assert_same(want[name], got[name])
+
+
+def test_dummies_and_a_scalers_matrix_follow_the_recorded_levels_and_fitted_columns():
+    levels = {"sex": ["female", "male"]}
+    want = pd.get_dummies(frame(), columns=["sex"], drop_first=False)
+    got = table().dummies(levels, np.dtype(bool), columns=["sex"])
+    assert list(want.columns) == list(got.data)
+    for name in want.columns:
+        assert_same(want[name], got[name])
+    # a matrix in a transformer's column order, with a column the request lacks as 0
+    matrix = got.matrix(["bmi", "sex_male", "absent", "age"])
+    np.testing.assert_array_equal(matrix[:, 2], 0.0)
+    np.testing.assert_array_equal(matrix[:, [0, 1, 3]], want[["bmi", "sex_male", "age"]].to_numpy(dtype="float64"))
+
+
+@pytest.mark.parametrize("expr", [
+    lambda t: t["sex"] + "x", lambda t: t["sex"] < "m", lambda t: t["age"] // 7, lambda t: t["age"] % 7,
+    lambda t: t["age"] ** 2, lambda t: t["smoker"] + t["smoker"], lambda t: t["bmi"].astype(int),
+    lambda t: t["sex"].astype(str), lambda t: t["sex"].map({"male": "m", "female": "f"}),
+    lambda t: t["sex"].map(str.upper), lambda t: t["age"].apply(lambda a: None if a > 40 else a),
+    lambda t: t["bmi"].fillna("none"), lambda t: t.columns, lambda t: t.loc, lambda t: t["age"].str,
+    lambda t: bool(t["age"] > 1), lambda t: t.drop(index=[0]), lambda t: t.drop("absent", axis=1),
+    lambda t: t[0], lambda t: t.matrix(["sex"]), lambda t: typed([1, "a"]), lambda t: typed([1, True]),
+], ids=lambda f: "")
+def test_what_has_no_numpy_form_raises_so_that_pandas_replays_the_request(expr):
+    with pytest.raises((Unsupported, AttributeError, TypeError)):
+        expr(table())
+
+
+def test_a_request_column_of_other_objects_is_left_to_pandas():
+    with pytest.raises(Unsupported):
+        table_of({"mixed": np.array(["a", 1], dtype=object)}, 2)
+    made = table_of({"sex": np.array(["a", None], dtype=object)}, 2)
+    assert made["sex"].values[1] != made["sex"].values[1]  # missing as pandas holds a string column's: NaN
+
+
+class FakeFrozen:
+    def __init__(self):
+        self.on = False
+        self.calls = []
+
+    def columnar(self, on):
+        self.on = on
+
+
+def test_the_replay_serves_pandas_where_the_columns_decline_and_when_the_build_said_no():
+    frozen = FakeFrozen()
+
+    def features(raw):
+        frozen.calls.append(frozen.on)
+        if frozen.on and raw == "uncovered":
+            raise Unsupported("a statement without a numpy form")
+        return "columns" if frozen.on else "pandas"
+
+    replay = Replay(features, frozen, columnar=True)
+    assert replay("covered") == "columns"
+    assert replay("uncovered") == "pandas" and frozen.calls[-2:] == [True, False] and frozen.on is False
+    assert Replay(features, frozen, columnar=False)("covered") == "pandas"
+
+
+class Schema:
+    """The part of InputSchema the check uses."""
+
+    class Col:
+        def __init__(self, name, type_):
+            self.name, self.type = name, type_
+
+    def __init__(self):
+        self.frames = True
+        self.columns = [self.Col("age", "integer"), self.Col("sex", "string")]
+
+    def from_records(self, records):
+        data = {"age": np.array([r["age"] if r["age"] is not None else np.nan for r in records]),
+                "sex": np.array([r["sex"] for r in records], dtype=object)}
+        return pd.DataFrame(data) if self.frames else data
+
+
+def check_with(statement):
+    """check_columnar on a features() made of ``statement`` run on pandas or on columns."""
+    frozen = FakeFrozen()
+
+    def features(raw):
+        if frozen.on:
+            t = table_of({k: np.array(v, copy=True) for k, v in dict(raw).items()} if isinstance(raw, dict)
+                         else {k: raw[k].to_numpy(copy=True) for k in raw.columns}, len(raw["age"]))
+            return np.asarray(statement(t), dtype="float64")
+        df = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(raw)
+        return np.asarray(statement(df), dtype="float64")
+
+    records = [{"age": a, "sex": s} for a, s in [(20, "male"), (40, "female"), (60, "male")]]
+    return check_columnar(Replay(features, frozen, False), Schema(),
+                          {"records": records, "index": [10, 11, 12]})
+
+
+def test_the_check_uses_the_columns_only_where_every_row_and_probe_gave_pandas_result():
+    good = check_with(lambda t: t["age"] * 2 + (t["sex"] == "male"))
+    assert good["status"] == "used" and good["rows"] == 3 and good["probes"] == 4, good
+    declined = check_with(lambda t: t["age"] // 7)  # no numpy form: pandas would serve every request
+    assert declined["status"] == "not used" and "all rows at once" in declined["reason"], declined
+
+
+def test_the_check_refuses_columns_that_differ_from_pandas_on_a_probe():
+    def differs_when_missing(t):
+        if isinstance(t, Table) and np.isnan(t["age"].values.astype(float)).any():
+            return t["age"].fillna(0)  # pandas below gives NaN
+        return t["age"] * 1.0
+
+    refused = check_with(differs_when_missing)
+    assert refused["status"] == "not used" and "'age' missing" in refused["reason"], refused
+
+
+def test_identical_means_type_dtype_and_values():
+    a = np.array([1.0, np.nan])
+    assert identical(a, a.copy()) and not identical(a, a.astype("float32")) and not identical(a, [1.0, np.nan])
+    df = pd.DataFrame({"x": [1, 2]})
+    assert identical(df, df.copy()) and not identical(df, df.astype("float64"))
