@@ -1,7 +1,9 @@
-"""What the faster forms of ``features.py`` (builder/features/fast_forms.py) save across the corpus:
-for every artifact of ``make corpus`` (build/corpus) that serves raw records, the median µs of
-``features()`` on one raw example row with the forms the build found identical, and with every form
-off (pandas' own calls). Each artifact is timed in its own build environment, the two ways in turn.
+"""What the faster forms of ``features.py`` (builder/features/fast_forms.py) and its replay on numpy
+columns (builder/features/columnar.py) save across the corpus: for every artifact of ``make corpus``
+(build/corpus) that serves raw records, the median µs of ``features()`` on one raw example row
+replayed by pandas with the forms the build found identical, with every form off (pandas' own
+calls), and as served (on numpy columns where the build found that identical). Each artifact is
+timed in its own build environment, the ways in turn.
 
     .venv/bin/python bench/fast_forms_corpus.py [--work build/corpus]
 
@@ -25,15 +27,16 @@ TIMER = r'''
 import json, statistics, sys, time
 from builder.model import ServedModel
 model = ServedModel.load(sys.argv[1])
-frozen = model.features.__globals__["_f"]
+replay = model.features
+frozen = replay.frozen
 row = model.schema.from_records(json.loads(sys.argv[2]))
 on = frozen.state
 off = {**on, "fast": {k: [False] * len(v) for k, v in on.get("fast", {}).items()},
        "fast_dummies": {k: [False] * len(v) for k, v in on.get("fast_dummies", {}).items()},
        "fast_fitted": {k: [False] * len(v) for k, v in on.get("fast_fitted", {}).items()}}
 
-def median_us(state, n=300):
-    frozen.state = state
+def median_us(state, columnar=False, n=300):
+    frozen.state, replay.columnar = state, columnar
     for _ in range(30):
         model._engineer(row)
     times = []
@@ -43,8 +46,10 @@ def median_us(state, n=300):
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e6
 
-rounds = [(median_us(on), median_us(off)) for _ in range(3)]
-print(json.dumps({"on": statistics.median(r[0] for r in rounds), "off": statistics.median(r[1] for r in rounds)}))
+served = replay.columnar
+rounds = [(median_us(on), median_us(off), median_us(on, served)) for _ in range(3)]
+print(json.dumps({"on": statistics.median(r[0] for r in rounds), "off": statistics.median(r[1] for r in rounds),
+                  "served": statistics.median(r[2] for r in rounds), "columnar": served}))
 '''
 
 
@@ -68,24 +73,33 @@ def main() -> int:
             rows.append((meta_path.parent.name, sites, None, done.stderr.strip().splitlines()[-1:]))
             continue
         rows.append((meta_path.parent.name, sites, json.loads(done.stdout.strip().splitlines()[-1]), None))
-    lines = [f"# Faster forms across the corpus, {time.strftime('%Y-%m-%dT%H:%M:%S%z')}", "",
+    lines = [f"# Faster forms and numpy columns across the corpus, {time.strftime('%Y-%m-%dT%H:%M:%S%z')}", "",
              f"Load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}. features() on one raw "
              "example row, median µs of 300 calls, median of 3 rounds each way.", "",
-             "| artifact | calls with a faster form (used / all) | features() µs, forms used | all off | saved |",
-             "| --- | --- | --- | --- | --- |"]
-    savings = []
+             "| artifact | calls with a faster form (used / all) | features() µs, forms used | all off | saved "
+             "| numpy columns | as served |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    savings, served = [], []
     for name, sites, timing, error in rows:
         calls = ", ".join(s["call"] for s in sites if s["used"]) or "none"
         used = f"{sum(s['used'] for s in sites)} / {len(sites)} ({calls})"
         if timing is None:
-            lines.append(f"| {name} | {used} | failed: {' '.join(error)} | | |")
+            lines.append(f"| {name} | {used} | failed: {' '.join(error)} | | | | |")
             continue
         saved = 1 - timing["on"] / timing["off"]
         savings.append(saved)
-        lines.append(f"| {name} | {used} | {timing['on']:.0f} | {timing['off']:.0f} | {saved:.0%} |")
+        columns = "used" if timing["columnar"] else "not used"
+        lines.append(f"| {name} | {used} | {timing['on']:.0f} | {timing['off']:.0f} | {saved:.0%} | {columns} "
+                     f"| {timing['served']:.0f} |")
+        if timing["columnar"]:
+            served.append(timing["off"] / timing["served"])
     if savings:
-        lines += ["", f"{len(savings)} artifacts; time saved per one-row features(): median {statistics.median(savings):.0%}, "
-                      f"from {min(savings):.0%} to {max(savings):.0%}."]
+        lines += ["", f"{len(savings)} artifacts; time saved per one-row features() by the faster forms: median "
+                      f"{statistics.median(savings):.0%}, from {min(savings):.0%} to {max(savings):.0%}."]
+    if served:
+        lines += [f"{len(served)} of them replay requests on numpy columns: one-row features() "
+                  f"{statistics.median(served):.1f}x faster than pandas with every form off (median; "
+                  f"{min(served):.1f}x to {max(served):.1f}x)."]
     text = "\n".join(lines) + "\n"
     out = ROOT / "bench" / "results" / f"{time.strftime('%Y-%m-%dT%H%M')}-fast-forms-corpus.md"
     out.write_text(text)

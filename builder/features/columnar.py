@@ -17,8 +17,9 @@ metadata.json says so (``features.columnar``).
 
 from __future__ import annotations
 
+import functools
 import numbers
-import threading
+import operator
 
 USED = "used"
 
@@ -78,28 +79,28 @@ class Column:
         return Column(made)
 
     def __add__(self, other):
-        return self._arith(other, _ops().add)
+        return self._arith(other, operator.add)
 
     def __radd__(self, other):
-        return self._arith(other, _ops().add, True)
+        return self._arith(other, operator.add, True)
 
     def __sub__(self, other):
-        return self._arith(other, _ops().sub)
+        return self._arith(other, operator.sub)
 
     def __rsub__(self, other):
-        return self._arith(other, _ops().sub, True)
+        return self._arith(other, operator.sub, True)
 
     def __mul__(self, other):
-        return self._arith(other, _ops().mul)
+        return self._arith(other, operator.mul)
 
     def __rmul__(self, other):
-        return self._arith(other, _ops().mul, True)
+        return self._arith(other, operator.mul, True)
 
     def __truediv__(self, other):
-        return self._arith(other, _ops().truediv)
+        return self._arith(other, operator.truediv)
 
     def __rtruediv__(self, other):
-        return self._arith(other, _ops().truediv, True)
+        return self._arith(other, operator.truediv, True)
 
     def __neg__(self):
         if self.values.dtype.kind not in "if":
@@ -117,7 +118,7 @@ class Column:
             return Column(made if op == "eq" else ~made)
         other = self._operand(other)
         with np.errstate(all="ignore"):
-            return Column(getattr(_ops(), op)(self.values, other))
+            return Column(getattr(operator, op)(self.values, other))
 
     def __eq__(self, other):
         return self._compare(other, "eq")
@@ -146,13 +147,13 @@ class Column:
         return Column(op(self.values, other))
 
     def __and__(self, other):
-        return self._logical(other, _ops().and_)
+        return self._logical(other, operator.and_)
 
     def __or__(self, other):
-        return self._logical(other, _ops().or_)
+        return self._logical(other, operator.or_)
 
     def __xor__(self, other):
-        return self._logical(other, _ops().xor)
+        return self._logical(other, operator.xor)
 
     def __invert__(self):
         if self.values.dtype.kind != "b":
@@ -242,6 +243,11 @@ class Table:
         raise Unsupported("the truth value of a table")
 
     def __array__(self, dtype=None, copy=None):
+        import numpy as np
+
+        if dtype is None:  # as a DataFrame's values: the columns' common dtype
+            kinds = [a.dtype for a in self.data.values()]
+            dtype = np.result_type(*kinds) if kinds else "float64"
         return self.matrix(None, dtype)
 
     def __getitem__(self, key):
@@ -276,14 +282,19 @@ class Table:
     def select(self, columns):
         return self[columns]
 
-    def drop(self, labels=None, **options):
+    def drop(self, labels=None, *, inplace=False, **options):
+        """``drop`` of columns the table has (``inplace``: from this table, returning None)."""
         from .fast_forms import dropped_columns
 
         names = dropped_columns(labels, **options)
         if names is None or not all(name in self.data for name in names):
             raise Unsupported("a drop of rows, or of columns the table lacks")
         gone = set(names)
-        return Table({k: v for k, v in self.data.items() if k not in gone}, self.rows)
+        kept = {k: v for k, v in self.data.items() if k not in gone}
+        if inplace:
+            self.data = kept
+            return None
+        return Table(kept, self.rows)
 
     def fillna(self, value=None, **options):
         import pandas as pd
@@ -324,13 +335,13 @@ class Table:
                 made[f"{pre}{sep}{level}"] = (values == level).astype(made_dtype)
         return Table(made, self.rows)
 
-    def matrix(self, names, dtype=None):
+    def matrix(self, names, dtype="float64"):
         """A 2-D array of the columns ``names`` (all, in order, for None) as ``dtype``; a name the
         table lacks is a column of 0 (as the replay aligns a frame to a transformer's columns)."""
         import numpy as np
 
         names = list(self.data) if names is None else list(names)
-        out = np.zeros((self.rows, len(names)), dtype=dtype or "float64")
+        out = np.zeros((self.rows, len(names)), dtype=dtype)
         for j, name in enumerate(names):
             array = self.data.get(name)
             if array is None:
@@ -404,27 +415,14 @@ def strings(array):
     return array
 
 
-_LOCK = threading.Lock()
-_MISSING: list = []
-
-
+@functools.lru_cache(maxsize=None)
 def _string_missing():
     """The missing value of a column of strings, as pandas holds it (NaN for its string dtype;
     None where object columns keep what they were given)."""
-    if not _MISSING:
-        import numpy as np
-        import pandas as pd
+    import numpy as np
+    import pandas as pd
 
-        with _LOCK:
-            held = pd.Series(np.array(["a", None], dtype=object)).to_numpy(dtype=object)[1]
-            _MISSING.append(None if held is None else held)
-    return _MISSING[0]
-
-
-def _ops():
-    import operator
-
-    return operator
+    return pd.Series(np.array(["a", None], dtype=object)).to_numpy(dtype=object)[1]
 
 
 def table_of(columns: dict, rows: int) -> Table:

@@ -354,20 +354,28 @@ class Frozen:
 
     def _frame_of(self, table: Table, spec: dict):
         """The training matrix's DataFrame from a ``Table``: its columns in order (0 for those the
-        table lacks), with their dtypes."""
+        table lacks), with their dtypes (a column of strings typed by pandas, as from a loaded table)."""
         import numpy as np
-        import pandas as pd
 
         data = {}
         for name in spec["columns"]:
-            wanted = np.dtype(spec["dtypes"][name]) if spec["dtypes"].get(name) in NUMERIC_DTYPES else None
-            array = table.data.get(name)
-            if wanted is None or array is not None and array.dtype.kind not in "iufb":
-                raise Unsupported(f"the model's input column {name!r} is not numeric")
-            data[name] = np.zeros(table.rows, dtype=wanted) if array is None else array.astype(wanted, copy=False)
+            wanted, array = spec["dtypes"].get(name), table.data.get(name)
+            if wanted in STRING_DTYPES and array is not None and array.dtype.kind == "O":
+                data[name] = array
+                continue
+            if wanted not in NUMERIC_DTYPES or array is not None and array.dtype.kind not in "iufb":
+                raise Unsupported(f"the model's input column {name!r} is {wanted}, not numbers or strings")
+            wanted = np.dtype(wanted)
+            if array is None:
+                data[name] = np.zeros(table.rows, dtype=wanted)
+            elif wanted.kind in "iu" and array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise Unsupported(f"missing values in the model's integer column {name!r}")  # pandas raises
+            else:
+                data[name] = array.astype(wanted, copy=False)
         return new_frame(data, self._local.index)
 
 
+STRING_DTYPES = {"object", "str", "string"}
 NUMERIC_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"}
 
 
