@@ -7,7 +7,9 @@
 - ``emit``     - ``features.py``: the statements in order, as a person can read them
 - ``runtime``  - the replay objects: ``Recorder`` (build: runs the statements on the notebook's
                  table and freezes what they learn) and ``Frozen`` (serving: replays them on requests)
+- ``fast_forms`` - faster forms of a few pandas calls for one request, each checked per call site
+- ``columnar`` - the whole replay on numpy columns instead of pandas, where checked identical
 
 Kernel-side driving is ``builder.kernel.replay``; the check in a fresh process is
-``builder.model.verify``; serving is ``builder.model.served``.
+``builder.model.verify`` (``verify_features``, ``verify_columnar``); serving is ``builder.model.served``.
 """

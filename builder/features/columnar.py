@@ -318,21 +318,15 @@ class Table:
         """``pd.get_dummies`` of this table for the recorded ``levels`` (as ``fast_dummies``)."""
         import numpy as np
 
+        from .fast_forms import dummy_columns
+
         if other or dummy_na or sparse or made_dtype is None or not all(name in self.data for name in levels):
             raise Unsupported("get_dummies with these options")
-        names = list(levels)
-        if isinstance(prefix, str) or prefix is None:
-            prefixes = [prefix if prefix is not None else name for name in names]
-        elif isinstance(prefix, dict):
-            prefixes = [prefix[name] for name in names]
-        else:
-            prefixes = list(prefix)
-        seps = [prefix_sep[name] for name in names] if isinstance(prefix_sep, dict) else [prefix_sep] * len(names)
         made = {k: v for k, v in self.data.items() if k not in levels}
-        for name, pre, sep in zip(names, prefixes, seps):
+        for name, dummies in dummy_columns(levels, prefix, prefix_sep, drop_first):
             values = np.asarray(self.data[name], dtype=object)
-            for level in levels[name][1 if drop_first else 0:]:
-                made[f"{pre}{sep}{level}"] = (values == level).astype(made_dtype)
+            for column, level in dummies:
+                made[column] = (values == level).astype(made_dtype)
         return Table(made, self.rows)
 
     def matrix(self, names, dtype="float64"):

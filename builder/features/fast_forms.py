@@ -167,14 +167,6 @@ def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", du
 
     if other or dummy_na or sparse or not isinstance(data, pd.DataFrame) or made_dtype is None:
         return None
-    names = list(levels)
-    if isinstance(prefix, str) or prefix is None:
-        prefixes = [prefix if prefix is not None else name for name in names]
-    elif isinstance(prefix, dict):
-        prefixes = [prefix[name] for name in names]
-    else:
-        prefixes = list(prefix)
-    seps = [prefix_sep[name] for name in names] if isinstance(prefix_sep, dict) else [prefix_sep] * len(names)
     # one DataFrame of the kept columns' own arrays and the dummies (a drop and a concat cost
     # several times more on a few rows); get_dummies puts the dummies after the kept columns
     made, encoded = {}, {}
@@ -183,11 +175,25 @@ def fast_dummies(data, levels: dict, made_dtype, prefix=None, prefix_sep="_", du
             encoded[name] = i
         else:
             made[name] = column_array(data, i).copy()
-    for name, pre, sep in zip(names, prefixes, seps):
+    for name, dummies in dummy_columns(levels, prefix, prefix_sep, drop_first):
         values = np.asarray(column_array(data, encoded[name]), dtype=object)
-        for level in levels[name][1 if drop_first else 0:]:
-            made[f"{pre}{sep}{level}"] = (values == level).astype(made_dtype)
+        for column, level in dummies:
+            made[column] = (values == level).astype(made_dtype)
     return typed_frame(list(made.values()), index_of(tuple(made)), data.index)
+
+
+def dummy_columns(levels: dict, prefix, prefix_sep, drop_first: bool) -> list:
+    """``[(encoded column, [(dummy column name, level), ...]), ...]`` as ``get_dummies`` names them."""
+    names = list(levels)
+    if isinstance(prefix, str) or prefix is None:
+        prefixes = [prefix if prefix is not None else name for name in names]
+    elif isinstance(prefix, dict):
+        prefixes = [prefix[name] for name in names]
+    else:
+        prefixes = list(prefix)
+    seps = [prefix_sep[name] for name in names] if isinstance(prefix_sep, dict) else [prefix_sep] * len(names)
+    return [(name, [(f"{pre}{sep}{level}", level) for level in levels[name][1 if drop_first else 0:]])
+            for name, pre, sep in zip(names, prefixes, seps)]
 
 
 @functools.lru_cache(maxsize=256)
