@@ -279,6 +279,14 @@ class Table:
     def columns(self):
         raise Unsupported("a table's columns")  # an Index in pandas: its operations are not covered
 
+    @property
+    def loc(self):
+        return _Loc(self)
+
+    @property
+    def iloc(self):
+        return _ILoc(self)
+
     def select(self, columns):
         return self[columns]
 
@@ -344,6 +352,71 @@ class Table:
                 raise Unsupported(f"a matrix of the {array.dtype} column {name!r}")
             out[:, j] = array
         return out
+
+
+class _Loc:
+    """``table.loc[rows, name] = value``: a column's values where a boolean column is True set to a
+    value its dtype holds as it is (pandas would otherwise change the dtype)."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: Table):
+        self.table = table
+
+    def __getitem__(self, key):
+        raise Unsupported("reading through .loc")
+
+    def __setitem__(self, key, value):
+        import numpy as np
+
+        if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], Column) and isinstance(key[1], str)):
+            raise Unsupported(".loc set other than [boolean column, column name]")
+        rows, name = key
+        array = self.table.data.get(name)
+        if array is None or rows.values.dtype.kind != "b" or len(rows.values) != self.table.rows:
+            raise Unsupported(".loc set of a new column, or by something other than a boolean column")
+        if not _holds(array.dtype.kind, value):
+            raise Unsupported(f".loc set of a {type(value).__name__} into a {array.dtype} column")
+        made = array.copy()
+        made[rows.values] = value
+        self.table.data[name] = made if array.dtype.kind != "O" else strings(made)
+        return None
+
+
+def _holds(kind: str, value) -> bool:
+    """A value of this type goes into an array of this kind unchanged (no new dtype in pandas)."""
+    if kind == "O":
+        return isinstance(value, str)
+    if kind == "b":
+        return isinstance(value, bool)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return kind == "f" or kind in "iu" and isinstance(value, numbers.Integral)
+
+
+class _ILoc:
+    """``table.iloc[:, columns]``: every row, the columns at these positions (a slice or a list)."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: Table):
+        self.table = table
+
+    def __getitem__(self, key):
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None)):
+            raise Unsupported(".iloc other than [:, columns]")
+        names = list(self.table.data)
+        which = key[1]
+        if isinstance(which, slice):
+            chosen = names[which]
+        elif type(which) is list and all(type(i) is int for i in which):
+            chosen = [names[i] for i in which]
+        else:
+            raise Unsupported(".iloc columns other than a slice or a list of positions")
+        return Table({name: self.table.data[name] for name in chosen}, self.table.rows)
+
+    def __setitem__(self, key, value):
+        raise Unsupported("setting through .iloc")
 
 
 _NONE = object()

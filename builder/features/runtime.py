@@ -24,10 +24,12 @@ class ReplayError(Exception):
 
 
 class RowsDropped(ValueError):
-    """The notebook's statements dropped request rows (a filter, ``dropna``)."""
+    """The notebook's statements dropped request rows (a filter, ``dropna``): ``rows``, the rows
+    dropped when the result has an index to tell them by, else None, and how many were ``kept``."""
 
-    def __init__(self, rows: list[int]):
-        super().__init__(f"the notebook's feature statements drop row(s) {rows[:10]} (a filter or dropna): "
+    def __init__(self, rows: list[int] | None, kept: int, of: int):
+        which = f"row(s) {rows[:10]}" if rows is not None else f"{of - kept} of the {of} rows"
+        super().__init__(f"the notebook's feature statements drop {which} (a filter or dropna): "
                          "they cannot be predicted")
         self.rows = rows
 
@@ -332,8 +334,10 @@ class Frozen:
         spec = self.state["output"]
         rows = getattr(self._local, "rows", None)
         if rows is not None and len(value) != rows:
-            kept = set(value.index) if hasattr(value, "index") else set()
-            raise RowsDropped([i for i in range(rows) if i not in kept])
+            if not hasattr(value, "index"):  # an array: which rows went is not known, only how many
+                raise RowsDropped(None, len(value), rows)
+            kept = set(value.index)
+            raise RowsDropped([i for i in range(rows) if i not in kept], len(value), rows)
         if spec["kind"] == "dataframe" and isinstance(value, Table):
             return self._frame_of(value, spec)
         if spec["kind"] == "dataframe":

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArtifactError, NB2ServiceError, PredictionFailed
+from ..errors import ArtifactError, NB2ServiceError, PredictionFailed, SchemaMismatch
 from .artifact import read_metadata, sha256_file, verify_model_file
 from .features import VERIFIED, load_features, run_features
 from .inputs import InputSchema
+from .strict import first_unlike
 
 
 @dataclass
@@ -153,8 +154,12 @@ class ServedModel:
             value = run_features(self.features, frame)
         except NB2ServiceError:
             raise
-        except Exception as exc:  # the notebook's statements failed on this input: logged, never sent
-            raise PredictionFailed(f"the feature statements failed: {type(exc).__name__}") from exc
+        except Exception as exc:  # the notebook's statements failed on this input
+            unlike = first_unlike(self.schema.columns, frame)
+            if unlike:  # a value training never had is the likely cause: the caller's to change
+                raise SchemaMismatch(f"the notebook's feature statements fail on this input ({type(exc).__name__}): "
+                                     f"{unlike[1]}", field=unlike[0]) from exc
+            raise PredictionFailed(f"the feature statements failed: {type(exc).__name__}") from exc  # logged, never sent
         if self.fast is not None and self.engineered_schema.kind == "dataframe":
             return {str(name): value[name].to_numpy() for name in value.columns}
         return value

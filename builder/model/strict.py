@@ -18,27 +18,47 @@ SHOWN_CATEGORIES = 20
 def check_strict(columns: list, arrays: dict) -> None:
     """Raise ``SchemaMismatch`` for the first value of ``arrays`` (converted columns) outside what
     training saw for its column."""
+    found = first_unlike(columns, arrays)
+    if found:
+        name, text = found
+        raise SchemaMismatch(f"{text}; strict inputs are on (NB2SERVICE_STRICT_INPUTS)", field=name)
+
+
+def first_unlike(columns: list, arrays) -> tuple[str, str] | None:
+    """``(column name, "column 'c', row r: value is unlike the training data (what it saw)")`` for
+    the first value of ``arrays`` (converted columns: a dict of arrays or a DataFrame) outside what
+    training saw for its column; None when every value is like the training data's."""
     for column in columns:
+        if column.name not in arrays:
+            continue
         values = arrays[column.name]
+        values = values.to_numpy() if hasattr(values, "to_numpy") else values
         if column.type in ("integer", "number") and column.min is not None and column.max is not None:
-            _check_range(column, values)
+            found = _outside_range(column, values)
         elif column.type == "datetime" and column.min and column.max:
-            _check_dates(column, values)
+            found = _outside_dates(column, values)
         elif column.type == "string" and column.categories is not None:
-            _check_categories(column, values)
+            found = _unknown_category(column, values)
+        else:
+            found = None
+        if found:
+            row, value, seen = found
+            return column.name, f"column '{column.name}', row {row}: {value!r} is unlike the training data ({seen})"
+    return None
 
 
-def _check_range(column, values) -> None:
+def _outside_range(column, values):
     import numpy as np
 
     numbers = values.astype("float64", copy=False)
     outside = (numbers < column.min) | (numbers > column.max)  # NaN compares False: missing passes
     if outside.any():
         row = int(np.nonzero(outside)[0][0])
-        _refuse(column, row, values[row].item(), f"training saw values from {column.min} to {column.max}")
+        return row, values[row].item(), f"training saw values from {column.min} to {column.max}"
+    return None
 
 
-def _check_dates(column, values) -> None:
+def _outside_dates(column, values):
     import numpy as np
 
     stamps = values.astype("datetime64[ns]")
@@ -46,10 +66,11 @@ def _check_dates(column, values) -> None:
     outside = ~np.isnat(stamps) & ((stamps < low) | (stamps > high))
     if outside.any():
         row = int(np.nonzero(outside)[0][0])
-        _refuse(column, row, str(stamps[row]), f"training saw dates from {column.min} to {column.max}")
+        return row, str(stamps[row]), f"training saw dates from {column.min} to {column.max}"
+    return None
 
 
-def _check_categories(column, values) -> None:
+def _unknown_category(column, values):
     categories = column.categories
     for row, value in enumerate(values):
         if isinstance(value, str) and value not in categories:
@@ -57,9 +78,5 @@ def _check_categories(column, values) -> None:
             listed = ", ".join(repr(c) for c in known[:SHOWN_CATEGORIES])
             if len(known) > SHOWN_CATEGORIES:
                 listed += f" and {len(known) - SHOWN_CATEGORIES} more"
-            _refuse(column, row, value, f"training saw only {listed}")
-
-
-def _refuse(column, row: int, value, seen: str) -> None:
-    raise SchemaMismatch(f"column '{column.name}', row {row}: {value!r} is unlike the training data ({seen}); "
-                         "strict inputs are on (NB2SERVICE_STRICT_INPUTS)", field=column.name)
+            return row, value, f"training saw only {listed}"
+    return None

@@ -161,6 +161,38 @@ def measures_dropped_then_array(repo: Path) -> None:
     _write(repo, "measures.ipynb", nb)
 
 
+def voyage_map_astype(repo: Path) -> None:
+    """Shaped like public Titanic notebooks: a gap filled by a condition (``.loc[isna, c] = 'S'``),
+    ``.map({...}).astype(int)`` (which fails on a value the map lacks), a family-size sum, a mean
+    fill, a scaler fitted before the model."""
+    rng = np.random.default_rng(11)
+    n = 700
+    frame = pd.DataFrame({
+        "PassengerId": range(1, n + 1), "Pclass": rng.choice([1, 2, 3], n, p=[0.25, 0.2, 0.55]),
+        "Sex": rng.choice(["male", "female"], n), "Age": rng.normal(30, 13, n).round(0).clip(1, 80),
+        "SibSp": rng.choice([0, 1, 2, 3], n, p=[0.6, 0.25, 0.1, 0.05]), "Parch": rng.choice([0, 1, 2], n, p=[0.7, 0.2, 0.1]),
+        "Fare": rng.gamma(2, 16, n).round(2), "Embarked": rng.choice(["S", "C", "Q", None], n, p=[0.7, 0.18, 0.1, 0.02])})
+    frame.loc[rng.choice(n, 60, replace=False), "Age"] = np.nan
+    score = (frame["Sex"] == "female") * 1.2 - 0.4 * frame["Pclass"] + frame["Fare"] / 80 + rng.normal(0, 0.5, n)
+    frame["Survived"] = (score > 0).astype(int)
+    repo.mkdir(parents=True)
+    frame.to_csv(repo / "train.csv", index=False)
+    nb = notebook(
+        IMPORTS + "from sklearn.preprocessing import StandardScaler\nfrom sklearn.linear_model import LogisticRegression",
+        "data = pd.read_csv('train.csv')\ndata.info()",
+        "data.loc[data['Embarked'].isna(), 'Embarked'] = 'S'\n"
+        "data['Sex'] = data['Sex'].map({'male': 0, 'female': 1}).astype(int)\n"
+        "data['Embarked'] = data['Embarked'].map({'S': 0, 'C': 1, 'Q': 2}).astype(int)\n"
+        "data['FamilySize'] = data['SibSp'] + data['Parch'] + 1\n"
+        "data['Age'] = data['Age'].fillna(data['Age'].mean())",
+        "X = data.drop(['PassengerId', 'Survived'], axis=1)\ny = data['Survived']\n"
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)",
+        "scaler = StandardScaler()\nX_train = scaler.fit_transform(X_train)\nX_test = scaler.transform(X_test)",
+        "model = LogisticRegression(max_iter=500).fit(X_train, y_train)\nprint(model.score(X_test, y_test))",
+    )
+    _write(repo, "titanic.ipynb", nb)
+
+
 def _write(repo: Path, name: str, nb) -> None:
     import nbformat
 
@@ -171,4 +203,4 @@ def _write(repo: Path, name: str, nb) -> None:
 
 REPOS = {"loans": loans, "houses-groupby": houses_groupby, "pipeline-inside": pipeline_inside,
          "wine-bundled": wine_bundled, "diabetes-arrays": diabetes_arrays,
-         "measures-dropped-then-array": measures_dropped_then_array}
+         "measures-dropped-then-array": measures_dropped_then_array, "voyage-map-astype": voyage_map_astype}

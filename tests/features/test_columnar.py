@@ -102,7 +102,7 @@ def test_dummies_and_a_scalers_matrix_follow_the_recorded_levels_and_fitted_colu
     lambda t: t["age"] ** 2, lambda t: t["smoker"] + t["smoker"], lambda t: t["bmi"].astype(int),
     lambda t: t["sex"].astype(str), lambda t: t["sex"].map({"male": "m", "female": "f"}),
     lambda t: t["sex"].map(str.upper), lambda t: t["age"].apply(lambda a: None if a > 40 else a),
-    lambda t: t["bmi"].fillna("none"), lambda t: t.columns, lambda t: t.loc, lambda t: t["age"].str,
+    lambda t: t["bmi"].fillna("none"), lambda t: t.columns, lambda t: t.loc[0], lambda t: t["age"].str,
     lambda t: bool(t["age"] > 1), lambda t: t.drop(index=[0]), lambda t: t.drop("absent", axis=1),
     lambda t: t[0], lambda t: t.matrix(["sex"]), lambda t: typed([1, "a"]), lambda t: typed([1, True]),
 ], ids=lambda f: "")
@@ -224,3 +224,29 @@ def test_the_model_input_made_from_a_table_is_the_frame_pandas_output_makes():
     t["flag"] = t["bmi"]  # a missing value where the model takes integers: pandas raises, so must this
     with pytest.raises(Unsupported):
         frozen.output(t)
+
+
+@pytest.mark.parametrize("steps", [
+    lambda df: df.loc.__setitem__((df["sex"].isna(), "sex"), "female"),
+    lambda df: df.loc.__setitem__((df["bmi"] > 30, "bmi"), 30.0),
+    lambda df: df.loc.__setitem__((df["age"] > 40, "age"), 40),
+    lambda df: df.loc.__setitem__((df["age"] > 100, "age"), 0),
+], ids=["fill a gap", "cap floats", "cap integers", "no row"])
+def test_a_loc_set_by_a_condition_changes_the_column_as_pandas_does(steps):
+    df, t = frame(), table()
+    steps(df)
+    steps(t)
+    for name in df.columns:
+        assert_same(df[name], t[name])
+
+
+def test_iloc_takes_columns_by_position_and_leaves_the_rest_to_pandas():
+    df, t = frame(), table()
+    for key in [(slice(None), slice(1, 3)), (slice(None), slice(None, -1)), (slice(None), [0, 2])]:
+        want, got = df.iloc[key], t.iloc[key]
+        assert list(want.columns) == list(got.data)
+    for bad in [lambda: t.iloc[0], lambda: t.iloc[:2, :], lambda: t.loc[:, "age"],
+                lambda: t.loc.__setitem__((t["age"] > 40, "age"), 40.5),
+                lambda: t.loc.__setitem__((t["age"] > 40, "new"), 1)]:
+        with pytest.raises(Unsupported):
+            bad()

@@ -256,3 +256,24 @@ def test_requests_replayed_on_numpy_columns_answer_as_pandas_on_values_the_noteb
         decoded = model.schema.from_records(records)
         want, got = model.features.features(decoded), model.features.on_columns(decoded)
         assert identical(want, got), records
+
+
+def test_a_value_the_notebooks_statements_cannot_take_is_a_400_naming_its_column(built, tmp_path):
+    """Shaped like public Titanic notebooks: ``.map({'S': 0, 'C': 1, 'Q': 2}).astype(int)`` fails on a
+    port the map lacks. The caller gets a 400 naming the column, its value and what training saw,
+    as strict mode words it, not a 500."""
+    folder, meta, _ = built["voyage-map-astype"]
+    assert meta["features"]["status"] == "verified", meta["features"]
+    example = meta["examples"][0]
+    server = Server(folder, tmp_path / "voyage.log")
+    server.wait_ready()
+    try:
+        assert requests.post(server.url + "/predict", json=example, timeout=30).status_code == 200
+        bad = requests.post(server.url + "/predict", json={"instances": [example, {**example, "Embarked": "X"}]},
+                            timeout=30)
+        assert bad.status_code == 400, bad.text
+        body = bad.json()
+        assert body["field"] == "Embarked" and "row 1: 'X'" in body["error"], body
+        assert "feature statements fail" in body["error"] and "'C', 'Q', 'S'" in body["error"], body
+    finally:
+        server.stop()

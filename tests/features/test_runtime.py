@@ -83,3 +83,20 @@ def test_what_the_arithmetic_does_not_cover_goes_to_scikit_learn():
     assert runtime.scaled(scaler, np.array([[np.inf, 1.0]])) is None
     with pytest.raises(ValueError, match="infinity"):  # what scikit-learn says, not an infinite feature
         runtime.Fitted(scaler, runtime.ARITHMETIC).transform(pd.DataFrame({"a": [np.inf], "b": [1.0]}))
+
+
+def test_rows_dropped_before_an_array_are_counted_not_guessed():
+    """A filter or dropna before the matrix becomes an array: which rows went cannot be told from an
+    array, so the message says how many (it once named the first rows, which were kept)."""
+    import numpy as np
+    import pandas as pd
+
+    from builder.features.runtime import Frozen, RowsDropped
+
+    frozen = Frozen({"output": {"kind": "array", "dtype": "float64"}})
+    frozen._local.rows, frozen._local.index = 5, pd.RangeIndex(5)
+    with pytest.raises(RowsDropped, match=r"drop 2 of the 5 rows") as caught:
+        frozen.output(np.zeros((3, 2)))
+    assert caught.value.rows is None
+    with pytest.raises(RowsDropped, match=r"drop row\(s\) \[1, 3\]"):
+        frozen.output(pd.DataFrame({"a": [0.0, 0.0, 0.0]}, index=[0, 2, 4]))
