@@ -25,13 +25,13 @@ class ReplayError(Exception):
 
 class RowsDropped(ValueError):
     """The notebook's statements dropped request rows (a filter, ``dropna``): ``rows``, the rows
-    dropped when the result has an index to tell them by, else None, and how many were ``kept``."""
+    dropped when the result has an index to tell them by, else None; ``kept`` of ``of`` rows."""
 
     def __init__(self, rows: list[int] | None, kept: int, of: int):
         which = f"row(s) {rows[:10]}" if rows is not None else f"{of - kept} of the {of} rows"
         super().__init__(f"the notebook's feature statements drop {which} (a filter or dropna): "
                          "they cannot be predicted")
-        self.rows = rows
+        self.rows, self.kept, self.of = rows, kept, of
 
 
 class Recorder:
