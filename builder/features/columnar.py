@@ -264,6 +264,8 @@ class Table:
             raise Unsupported("a column set by something other than its name")
         if isinstance(value, Column):
             value = value.values
+        elif isinstance(value, Table) and len(value.data) == 1:  # df['a'] = df[['a']].fillna(...)
+            value = next(iter(value.data.values()))
         elif isinstance(value, np.ndarray):
             if value.ndim != 1 or value.dtype.kind not in "iufb":
                 raise Unsupported("a column set from an array other than 1-D numbers")

@@ -74,6 +74,7 @@ def test_a_table_drops_selects_fills_and_sets_columns_as_a_frame_does():
         df["label"] = "x"
         df = df.drop("smoker", axis=1)
         df = df.drop(columns=["label"])
+        df["bmi"] = df[["bmi"]].fillna({"bmi": 20.3})  # a column set from a one-column frame
         df = df.fillna({"bmi": 25.0, "ratio": 0.0})
         df = df[["ratio", "age", "bmi", "flag"]]
         return df.fillna(-1)
