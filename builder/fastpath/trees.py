@@ -8,9 +8,9 @@ computes in double, so the arrays are copied from ``tree_`` as they are, vectori
 rounded to float32 first, as scikit-learn's trees do before comparing it with double thresholds.
 
 Covered: decision trees, random forests and extra trees (classifiers and single-output regressors).
-A classifier is one ensemble per class (the operator gives each leaf one target) or, for two
-classes, one ensemble for the second class and ``1 - p`` for the first; the label is the first
-class with the highest probability, as in scikit-learn. Other inputs than double go to skl2onnx's
+A classifier is one ensemble per class (the operator gives each leaf one target), each summing the
+trees' fractions, then divided by the number of trees, in scikit-learn's order (a tied vote stays
+tied); the label is the first class with the highest probability, as in scikit-learn. Other inputs than double go to skl2onnx's
 converter.
 """
 
@@ -186,22 +186,17 @@ def _convert_classifier(scope, operator, container) -> None:
 
     op = operator.raw_operator
     trees = _trees(op)
-    weight = 1.0 / len(trees)
     x = _as_sklearn_sees_it(scope, container, operator.inputs[0].full_name)
     classes = np.asarray(op.classes_)
     k = len(classes)
-    if k == 2:
-        p1 = _ensemble(scope, container, x, ensemble_attributes(trees, _class_fraction(1), weight))
-        one = scope.get_unique_variable_name("one")
-        container.add_initializer(one, TensorProto.DOUBLE, [1], [1.0])
-        p0 = scope.get_unique_variable_name("p0")
-        container.add_node("Sub", [one, p1], [p0], name=scope.get_unique_operator_name("Sub"))
-        columns = [p0, p1]
-    else:
-        columns = [_ensemble(scope, container, x, ensemble_attributes(trees, _class_fraction(c), weight))
-                   for c in range(k)]
+    # each class's fractions summed over the trees, then divided by their number: scikit-learn's
+    # order of operations, so that a tied vote ties here too (pre-divided weights, or 1 - p for the
+    # first of two classes, round a 50/50 vote to 0.5000000000000003 and flip its label)
+    sums = [_ensemble(scope, container, x, ensemble_attributes(trees, _class_fraction(c), 1.0)) for c in range(k)]
+    summed = scope.get_unique_variable_name("class_sums")
+    container.add_node("Concat", sums, [summed], axis=1, name=scope.get_unique_operator_name("Concat"))
     proba = operator.outputs[1].full_name
-    container.add_node("Concat", columns, [proba], axis=1, name=scope.get_unique_operator_name("Concat"))
+    _divide(scope, container, summed, len(trees), proba)
     index = scope.get_unique_variable_name("argmax")
     container.add_node("ArgMax", [proba], [index], axis=1, keepdims=0, select_last_index=0,
                        name=scope.get_unique_operator_name("ArgMax"))
@@ -221,9 +216,15 @@ def _convert_classifier(scope, operator, container) -> None:
 def _convert_regressor(scope, operator, container) -> None:
     op = operator.raw_operator
     trees = _trees(op)
-    attrs = ensemble_attributes(trees, lambda tree: tree.value[:, 0, 0], 1.0 / len(trees))
     x = _as_sklearn_sees_it(scope, container, operator.inputs[0].full_name)
-    container.add_node("TreeEnsemble", [x], [operator.outputs[0].full_name],
-                       op_domain="ai.onnx.ml", op_version=ML_OPSET_DECLARED,
-                       name=scope.get_unique_operator_name("TreeEnsemble"),
-                       **attrs)
+    total = _ensemble(scope, container, x, ensemble_attributes(trees, lambda tree: tree.value[:, 0, 0], 1.0))
+    _divide(scope, container, total, len(trees), operator.outputs[0].full_name)
+
+
+def _divide(scope, container, x: str, n: int, out: str) -> None:
+    """``out = x / n`` in double (the trees' sum divided by their number, as scikit-learn averages)."""
+    from onnx import TensorProto
+
+    count = scope.get_unique_variable_name("n_trees")
+    container.add_initializer(count, TensorProto.DOUBLE, [], [float(n)])
+    container.add_node("Div", [x, count], [out], name=scope.get_unique_operator_name("Div"))

@@ -136,3 +136,34 @@ def test_a_model_trained_with_none_for_missing_strings_is_served_by_scikit_learn
     info = compile_artifact(artifact, model, data, meta)
     assert info["path"] == "sklearn" and "None (not NaN)" in info["reason"] and "contract" in info["reason"]
     assert not (artifact / ONNX_FILE).exists()
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_a_forest_vote_split_evenly_gives_scikit_learns_label(tmp_path, classes):
+    """Seen on a public churn notebook's forest: rows where half the trees vote each way are the
+    first class in scikit-learn (its sum of the trees' votes, divided by their number, ties exactly
+    and argmax takes the first); a sum of pre-divided votes, or 1 - p for the first of two classes,
+    made 0.49999999999999967 against 0.5000000000000003 and the other label on 5 of 3,039 rows."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from builder.fastpath.runtime import OnnxModel
+    from builder.model.inputs import InputSchema
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] + rng.normal(0, 1.2, 400) > 0).astype(int) + (classes == 3) * (X[:, 1] > 1)
+    model = RandomForestClassifier(n_estimators=100 if classes == 2 else 30, random_state=0).fit(X, y)  # pure leaves: votes
+    grid = rng.normal(size=(20000, 3))
+    proba = model.predict_proba(grid)
+    top = np.sort(proba, axis=1)
+    assert (top[:, -1] == top[:, -2]).sum() > 10  # tied votes occur among these rows
+    schema = {"input_kind": "array", "task": "classification", "classes": model.classes_.tolist(),
+              "predict_proba": True,
+              "inputs": [{"name": f"x{i}", "type": "number", "dtype": "float64", "nullable": False} for i in range(3)]}
+    rows = X.tolist()
+    info = compile_fast_path(model, schema, rows, model.predict(X).tolist(), model.predict_proba(X).tolist(), tmp_path)
+    assert info["path"] == "onnx", info
+    fast = OnnxModel(tmp_path / ONNX_FILE, InputSchema.from_metadata(schema), "classification")
+    labels, got = fast.run(grid, True)
+    assert labels.tolist() == model.predict(grid).tolist()
+    assert np.array_equal(got, proba)  # the same sums in the same order: the same doubles
