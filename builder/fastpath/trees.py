@@ -8,9 +8,10 @@ computes in double, so the arrays are copied from ``tree_`` as they are, vectori
 rounded to float32 first, as scikit-learn's trees do before comparing it with double thresholds.
 
 Covered: decision trees, random forests and extra trees (classifiers and single-output regressors).
-A classifier is one ensemble per class (the operator gives each leaf one target), each summing the
-trees' fractions, then divided by the number of trees, in scikit-learn's order (a tied vote stays
-tied); the label is the first class with the highest probability, as in scikit-learn. Other inputs than double go to skl2onnx's
+A classifier is one ensemble per class (the operator gives each leaf one target; of two classes,
+the second's, the first's sum being the number of trees minus it), each summing the trees'
+fractions, then divided by the number of trees, in scikit-learn's order (a tied vote stays tied);
+the label is the first class with the highest probability, as in scikit-learn. Other inputs than double go to skl2onnx's
 converter.
 """
 
@@ -191,8 +192,18 @@ def _convert_classifier(scope, operator, container) -> None:
     k = len(classes)
     # each class's fractions summed over the trees, then divided by their number: scikit-learn's
     # order of operations, so that a tied vote ties here too (pre-divided weights, or 1 - p for the
-    # first of two classes, round a 50/50 vote to 0.5000000000000003 and flip its label)
-    sums = [_ensemble(scope, container, x, ensemble_attributes(trees, _class_fraction(c), 1.0)) for c in range(k)]
+    # first of two classes, round a 50/50 vote to 0.5000000000000003 and flip its label). Of two
+    # classes only the second is summed (one pass over the trees, not two): the first's sum is the
+    # number of trees minus it, exactly so where the leaves are pure (votes of 0 and 1)
+    if k == 2:
+        second = _ensemble(scope, container, x, ensemble_attributes(trees, _class_fraction(1), 1.0))
+        count = scope.get_unique_variable_name("n_trees")
+        container.add_initializer(count, TensorProto.DOUBLE, [1], [float(len(trees))])
+        first = scope.get_unique_variable_name("first_sum")
+        container.add_node("Sub", [count, second], [first], name=scope.get_unique_operator_name("Sub"))
+        sums = [first, second]
+    else:
+        sums = [_ensemble(scope, container, x, ensemble_attributes(trees, _class_fraction(c), 1.0)) for c in range(k)]
     summed = scope.get_unique_variable_name("class_sums")
     container.add_node("Concat", sums, [summed], axis=1, name=scope.get_unique_operator_name("Concat"))
     proba = operator.outputs[1].full_name
