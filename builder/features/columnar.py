@@ -511,24 +511,27 @@ def table_of(columns: dict, rows: int) -> Table:
 
 class Replay:
     """``features(raw)`` as the service calls it: on numpy columns where the build found that
-    identical to pandas (``columnar``), with pandas replaying any request it does not cover."""
+    identical to pandas (``columnar``), with pandas replaying any request it does not cover.
+    ``as_columns``: a model fitted on a DataFrame gets ``{column: array}`` from the numpy columns
+    instead of a DataFrame (the ONNX fast path takes that, and would take the frame apart again)."""
 
-    def __init__(self, features, frozen, columnar: bool):
+    def __init__(self, features, frozen, columnar: bool, as_columns: bool = False):
         self.features = features
         self.frozen = frozen
         self.columnar = columnar
+        self.as_columns = as_columns
 
     def __call__(self, raw):
         if self.columnar:
             try:
-                return self.on_columns(raw)
+                return self.on_columns(raw, self.as_columns)
             except Exception:  # noqa: BLE001 - not covered here: pandas' answer (or pandas' error)
                 pass
         return self.features(raw)
 
-    def on_columns(self, raw):
+    def on_columns(self, raw, as_columns: bool = False):
         """``features(raw)`` on numpy columns; raises where that is not covered."""
-        self.frozen.columnar(True)
+        self.frozen.columnar(True, as_columns)
         try:
             return self.features(raw)
         finally:

@@ -200,9 +200,10 @@ class Frozen:
     def begin(self) -> None:
         self._local.counts = {}
 
-    def columnar(self, on: bool) -> None:
-        """Replay the next ``features()`` calls of this thread on numpy columns (``columnar``)."""
-        self._local.columnar = on
+    def columnar(self, on: bool, as_columns: bool = False) -> None:
+        """Replay the next ``features()`` calls of this thread on numpy columns (``columnar``);
+        ``as_columns``: a DataFrame model's input as ``{column: array}``, not a DataFrame."""
+        self._local.columnar, self._local.as_columns = on, on and as_columns
 
     def _next(self, kind: str, key: str):
         counts = self._local.counts
@@ -339,7 +340,8 @@ class Frozen:
             kept = set(value.index)
             raise RowsDropped([i for i in range(rows) if i not in kept], len(value), rows)
         if spec["kind"] == "dataframe" and isinstance(value, Table):
-            return self._frame_of(value, spec)
+            data = self._columns_of(value, spec)
+            return data if getattr(self._local, "as_columns", False) else new_frame(data, self._local.index)
         if spec["kind"] == "dataframe":
             if not isinstance(value, pd.DataFrame):
                 value = pd.DataFrame(np.asarray(value), columns=spec["columns"])
@@ -356,9 +358,10 @@ class Frozen:
             return [str(v) for v in value]
         return np.asarray(value, dtype=spec.get("dtype", "float64"))
 
-    def _frame_of(self, table: Table, spec: dict):
-        """The training matrix's DataFrame from a ``Table``: its columns in order (0 for those the
-        table lacks), with their dtypes (a column of strings typed by pandas, as from a loaded table)."""
+    def _columns_of(self, table: Table, spec: dict) -> dict:
+        """The training matrix's ``{column: array}`` from a ``Table``: its columns in order (0 for
+        those the table lacks), with their dtypes (strings as an object array, which a DataFrame
+        types as pandas types a loaded table's)."""
         import numpy as np
 
         data = {}
@@ -376,7 +379,7 @@ class Frozen:
                 raise Unsupported(f"missing values in the model's integer column {name!r}")  # pandas raises
             else:
                 data[name] = array.astype(wanted, copy=False)
-        return new_frame(data, self._local.index)
+        return data
 
 
 STRING_DTYPES = {"object", "str", "string"}

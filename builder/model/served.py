@@ -51,6 +51,8 @@ class ServedModel:
         self.schema = self.engineered_schema if features is None else InputSchema.from_metadata(metadata)
         if features is not None:
             self.schema.frames = False  # features() builds the one DataFrame from {column: array}
+            # the fast path takes a DataFrame model's input as {column: array}: numpy columns give it so
+            features.as_columns = fast is not None and self.engineered_schema.kind == "dataframe"
 
     @classmethod
     def load(cls, root: Path | str, *, fast: bool = True) -> "ServedModel":
@@ -84,6 +86,8 @@ class ServedModel:
     def estimator(self, value: Any) -> None:
         self._estimator, self.fast = value, None
         self.engineered_schema.frames = True
+        if self.features is not None:
+            self.features.as_columns = False  # scikit-learn takes the DataFrame
 
     @property
     def inference_path(self) -> str:
@@ -160,6 +164,8 @@ class ServedModel:
                 raise SchemaMismatch(f"the notebook's feature statements fail on this input ({type(exc).__name__}): "
                                      f"{unlike[1]}", field=unlike[0]) from exc
             raise PredictionFailed(f"the feature statements failed: {type(exc).__name__}") from exc  # logged, never sent
+        if isinstance(value, dict):  # already {column: array} (numpy columns, for the fast path)
+            return value
         if self.fast is not None and self.engineered_schema.kind == "dataframe":
             return {str(name): value[name].to_numpy() for name in value.columns}
         return value

@@ -26,6 +26,9 @@ def check_columnar(replay, schema, check: dict, where=lambda exc: "") -> dict:
             problem = _differs(replay, build, what, must_run=True, where=where)
             if problem:
                 return {"status": "not used", "reason": problem}
+        problem = _columns_differ(replay, lambda: _decoded(schema, records))
+        if problem:
+            return {"status": "not used", "reason": problem}
         for what, record in probes:
             problem = _differs(replay, lambda record=record: _decoded(schema, [record]), what, must_run=False)
             if problem:
@@ -86,6 +89,26 @@ def _differs(replay, build, what: str, must_run: bool, where=lambda exc: "") -> 
     if not identical(want, got):
         return f"{what}: the numpy replay's result differs from pandas'"
     return None
+
+
+def _columns_differ(replay, build) -> str | None:
+    """For a model fitted on a DataFrame: the ``{column: array}`` the numpy replay hands the fast
+    path must be the columns of the frame it makes, as the service takes them apart."""
+    frame = replay.on_columns(build())
+    if not hasattr(frame, "columns"):
+        return None
+    columns = replay.on_columns(build(), as_columns=True)
+    want = {str(name): frame[name].to_numpy() for name in frame.columns}
+    if list(columns) != list(want) or not all(identical(want[k], _as_held(columns[k])) for k in want):
+        return "all rows at once: the columns for the fast path differ from the frame's"
+    return None
+
+
+def _as_held(array):
+    """An object array of strings as a DataFrame's column gives it back (``to_numpy``)."""
+    import pandas as pd
+
+    return pd.Series(array).to_numpy() if array.dtype.kind == "O" else array
 
 
 def identical(want, got) -> bool:

@@ -124,7 +124,7 @@ class FakeFrozen:
         self.on = False
         self.calls = []
 
-    def columnar(self, on):
+    def columnar(self, on, as_columns=False):
         self.on = on
 
 
@@ -221,7 +221,14 @@ def test_the_model_input_made_from_a_table_is_the_frame_pandas_output_makes():
     frozen._local.rows, frozen._local.index = 4, pd.RangeIndex(4)
     df, t = frame(), table()
     df["flag"], t["flag"] = 1, 1
-    assert same(frozen.output(df), frozen.output(t))  # sex_male absent from both: zeros (False)
+    want = frozen.output(df)
+    assert same(want, frozen.output(t))  # sex_male absent from both: zeros (False)
+    frozen.columnar(True, as_columns=True)  # for the fast path: the same columns, no DataFrame
+    columns = frozen.output(t)
+    frozen.columnar(False)
+    assert list(columns) == list(want.columns)
+    for name, array in columns.items():
+        assert_same(want[name], Column(array))
     t["flag"] = t["bmi"]  # a missing value where the model takes integers: pandas raises, so must this
     with pytest.raises(Unsupported):
         frozen.output(t)
