@@ -307,16 +307,11 @@ class Table:
         return Table(kept, self.rows)
 
     def fillna(self, value=None, **options):
-        import pandas as pd
+        from .fast_forms import fill_values
 
+        value = fill_values(value) if value is not None else None
         if options or value is None:
-            raise Unsupported("fillna with options")
-        if isinstance(value, pd.Series):
-            if not value.index.is_unique:
-                raise Unsupported("fillna with values of repeated names")
-            value = dict(value.items())
-        elif not isinstance(value, dict) and pd.api.types.is_list_like(value):
-            raise Unsupported("fillna with a list")
+            raise Unsupported("fillna with options, a list or values of repeated names")
         data = {}
         for name, array in self.data.items():
             fill = value.get(name, _NONE) if isinstance(value, dict) else value

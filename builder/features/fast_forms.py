@@ -19,11 +19,18 @@ _NONE = object()
 
 
 def same(want, got) -> bool:
-    """``got`` is ``want``: same type, values (NaN equal to NaN), dtypes, index and names."""
+    """``got`` is ``want``: same type, values (NaN equal to NaN), dtypes, index and names (arrays:
+    dtype, shape and values; lists: equal)."""
+    import numpy as np
     import pandas as pd
 
     if type(want) is not type(got):
         return False
+    if isinstance(want, np.ndarray):
+        return want.dtype == got.dtype and want.shape == got.shape \
+            and bool(np.array_equal(want, got, equal_nan=want.dtype.kind in "fc"))
+    if isinstance(want, list):
+        return want == got
     if isinstance(want, pd.Series):
         return want.dtype == got.dtype and want.name == got.name and want.index.equals(got.index) \
             and want.equals(got)
@@ -93,11 +100,8 @@ def fast_fillna(frame, value=None, **options):
 
     if options or value is None or not isinstance(frame, pd.DataFrame) or not frame.columns.is_unique:
         return None
-    if isinstance(value, pd.Series):
-        if not value.index.is_unique:
-            return None
-        value = dict(value.items())
-    elif not isinstance(value, dict) and pd.api.types.is_list_like(value):
+    value = fill_values(value)
+    if value is None:
         return None
     arrays = []
     for i, name in enumerate(frame.columns):
@@ -109,6 +113,18 @@ def fast_fillna(frame, value=None, **options):
             filled = pd.Series(array, copy=True).fillna(fill)
             arrays.append(filled.to_numpy() if isinstance(filled.dtype, np.dtype) else filled.array)
     return typed_frame(arrays, frame.columns, frame.index)
+
+
+def fill_values(value):
+    """``fillna``'s value as a scalar or ``{column: value}`` (a Series of values per column made a
+    dict); None for what the faster forms leave to pandas (a list, repeated names)."""
+    import pandas as pd
+
+    if isinstance(value, pd.Series):
+        return dict(value.items()) if value.index.is_unique else None
+    if not isinstance(value, dict) and pd.api.types.is_list_like(value):
+        return None
+    return value
 
 
 def fast_select(frame, columns):

@@ -470,16 +470,12 @@ def _fast_form(estimator, X):
     import numpy as np
     import pandas as pd
 
-    def same(want, got):
-        return type(want) is np.ndarray and type(got) is np.ndarray and want.dtype == got.dtype \
-            and want.shape == got.shape and np.array_equal(want, got, equal_nan=True)
-
     try:
         if not isinstance(X, pd.DataFrame) or not all(k in "biuf" for k in X.dtypes.map(lambda d: d.kind)):
             return False
         sample = X.iloc[:500]
         want, values = estimator.transform(sample), sample.to_numpy(dtype="float64")
-        if not same(want, _numpy_transform(estimator, values)):
+        if type(want) is not np.ndarray or not same(want, _numpy_transform(estimator, values)):
             return False
         return ARITHMETIC if same(want, scaled(estimator, values)) else True
     except Exception:  # noqa: BLE001 - then the DataFrame path serves

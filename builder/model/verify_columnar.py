@@ -12,6 +12,7 @@ it may decline, as pandas then replays that request. Any difference: pandas serv
 from __future__ import annotations
 
 from ..features.columnar import USED
+from ..features.fast_forms import same
 
 UNSEEN = "\x00nb2service unseen"
 
@@ -86,7 +87,7 @@ def _differs(replay, build, what: str, must_run: bool, where=lambda exc: "") -> 
         return None  # declined: pandas replays such a request
     if isinstance(want, Exception):
         return f"{what}: pandas raised {type(want).__name__}, the numpy replay did not"
-    if not identical(want, got):
+    if not same(want, got):
         return f"{what}: the numpy replay's result differs from pandas'"
     return None
 
@@ -99,7 +100,7 @@ def _columns_differ(replay, build) -> str | None:
         return None
     columns = replay.on_columns(build(), as_columns=True)
     want = {str(name): frame[name].to_numpy() for name in frame.columns}
-    if list(columns) != list(want) or not all(identical(want[k], _as_held(columns[k])) for k in want):
+    if list(columns) != list(want) or not all(same(want[k], _as_held(columns[k])) for k in want):
         return "all rows at once: the columns for the fast path differ from the frame's"
     return None
 
@@ -109,23 +110,3 @@ def _as_held(array):
     import pandas as pd
 
     return pd.Series(array).to_numpy() if array.dtype.kind == "O" else array
-
-
-def identical(want, got) -> bool:
-    """``got`` is ``want``: same type; arrays of the same dtype, shape and values (NaN equal to
-    NaN); frames as ``fast_forms.same``; lists equal."""
-    import numpy as np
-
-    from ..features.fast_forms import same
-
-    if type(want) is not type(got):
-        return False
-    if isinstance(want, np.ndarray):
-        if want.dtype != got.dtype or want.shape != got.shape:
-            return False
-        if want.dtype.kind in "fc":
-            return bool(np.array_equal(want, got, equal_nan=True))
-        return bool(np.array_equal(want, got))
-    if isinstance(want, list):
-        return want == got
-    return same(want, got)

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from builder.features.columnar import Column, Replay, Table, Unsupported, table_of, typed
-from builder.model.verify_columnar import check_columnar, identical
 
 RAW = {
     "age": np.array([19, 45, 64, 30]),
@@ -141,64 +140,6 @@ def test_the_replay_serves_pandas_where_the_columns_decline_and_when_the_build_s
     assert replay("covered") == "columns"
     assert replay("uncovered") == "pandas" and frozen.calls[-2:] == [True, False] and frozen.on is False
     assert Replay(features, frozen, columnar=False)("covered") == "pandas"
-
-
-class Schema:
-    """The part of InputSchema the check uses."""
-
-    class Col:
-        def __init__(self, name, type_):
-            self.name, self.type = name, type_
-
-    def __init__(self):
-        self.frames = True
-        self.columns = [self.Col("age", "integer"), self.Col("sex", "string")]
-
-    def from_records(self, records):
-        data = {"age": np.array([r["age"] if r["age"] is not None else np.nan for r in records]),
-                "sex": np.array([r["sex"] for r in records], dtype=object)}
-        return pd.DataFrame(data) if self.frames else data
-
-
-def check_with(statement):
-    """check_columnar on a features() made of ``statement`` run on pandas or on columns."""
-    frozen = FakeFrozen()
-
-    def features(raw):
-        if frozen.on:
-            t = table_of({k: np.array(v, copy=True) for k, v in dict(raw).items()} if isinstance(raw, dict)
-                         else {k: raw[k].to_numpy(copy=True) for k in raw.columns}, len(raw["age"]))
-            return np.asarray(statement(t), dtype="float64")
-        df = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(raw)
-        return np.asarray(statement(df), dtype="float64")
-
-    records = [{"age": a, "sex": s} for a, s in [(20, "male"), (40, "female"), (60, "male")]]
-    return check_columnar(Replay(features, frozen, False), Schema(),
-                          {"records": records, "index": [10, 11, 12]})
-
-
-def test_the_check_uses_the_columns_only_where_every_row_and_probe_gave_pandas_result():
-    good = check_with(lambda t: t["age"] * 2 + (t["sex"] == "male"))
-    assert good["status"] == "used" and good["rows"] == 3 and good["probes"] == 4, good
-    declined = check_with(lambda t: t["age"] // 7)  # no numpy form: pandas would serve every request
-    assert declined["status"] == "not used" and "all rows at once" in declined["reason"], declined
-
-
-def test_the_check_refuses_columns_that_differ_from_pandas_on_a_probe():
-    def differs_when_missing(t):
-        if isinstance(t, Table) and np.isnan(t["age"].values.astype(float)).any():
-            return t["age"].fillna(0)  # pandas below gives NaN
-        return t["age"] * 1.0
-
-    refused = check_with(differs_when_missing)
-    assert refused["status"] == "not used" and "'age' missing" in refused["reason"], refused
-
-
-def test_identical_means_type_dtype_and_values():
-    a = np.array([1.0, np.nan])
-    assert identical(a, a.copy()) and not identical(a, a.astype("float32")) and not identical(a, [1.0, np.nan])
-    df = pd.DataFrame({"x": [1, 2]})
-    assert identical(df, df.copy()) and not identical(df, df.astype("float64"))
 
 
 def test_a_drop_in_place_changes_the_table_as_it_changes_a_frame():

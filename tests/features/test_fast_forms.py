@@ -166,3 +166,10 @@ def test_a_subscript_by_a_list_or_a_name_goes_through_the_replay_object_and_serv
     assert same(recorder.select("p1", TABLE, ["bmi", "age"]), TABLE[["bmi", "age"]])
     assert recorder.select("p2", TABLE, "age").equals(TABLE["age"]) and recorder.select("p3", {"k": 1}, "k") == 1
     assert recorder.state["fast"] == {"p1": [True], "p2": [None], "p3": [None]}  # None: no faster form for it
+
+
+def test_same_means_type_dtype_and_values_for_arrays_and_frames_too():
+    a = np.array([1.0, np.nan])
+    assert same(a, a.copy()) and not same(a, a.astype("float32")) and not same(a, [1.0, np.nan])
+    df = pd.DataFrame({"x": [1, 2]})
+    assert same(df, df.copy()) and not same(df, df.astype("float64"))

@@ -244,7 +244,7 @@ def test_requests_replayed_on_numpy_columns_answer_as_pandas_on_values_the_noteb
     (an unseen region, a missing BMI or sex, a BMI of 0, several rows) the model's input is what
     pandas' replay makes of them, identically."""
     from builder.model import ServedModel
-    from builder.model.verify_columnar import identical
+    from builder.features.fast_forms import same
 
     folder, meta, _ = built["insurance-costs"]
     model = ServedModel.load(folder)
@@ -255,7 +255,7 @@ def test_requests_replayed_on_numpy_columns_answer_as_pandas_on_values_the_noteb
     for records in [[r] for r in odd] + [odd, meta["examples"]]:
         decoded = model.schema.from_records(records)
         want, got = model.features.features(decoded), model.features.on_columns(decoded)
-        assert identical(want, got), records
+        assert same(want, got), records
 
 
 def test_a_value_the_notebooks_statements_cannot_take_is_a_400_naming_its_column(built, tmp_path):

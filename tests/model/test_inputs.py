@@ -135,6 +135,21 @@ def test_strict_inputs_let_missing_values_and_the_training_range_through():
     assert len(frame) == 3
 
 
+def test_the_first_value_unlike_the_training_data_is_found_in_decoded_columns_and_frames():
+    """What the service names when the notebook's feature statements fail on a request (a 400)."""
+    from builder.model.strict import first_unlike
+
+    schema = InputSchema.from_metadata(STRICT)
+    rows = [IN_RANGE, {**IN_RANGE, "contract": "weekly"}]
+    frame = schema.from_records(rows)
+    schema.frames = False
+    columns = schema.from_records(rows)
+    for decoded in (frame, columns):
+        name, text = first_unlike(schema.columns, decoded)
+        assert name == "contract" and text.startswith("column 'contract', row 1: 'weekly' is unlike")
+    assert first_unlike(schema.columns, schema.from_records([IN_RANGE])) is None
+
+
 def test_strict_inputs_name_at_most_twenty_categories():
     meta = {"input_kind": "dataframe", "inputs": [{"name": "city", "type": "string", "dtype": "object",
                                                    "categories": [f"c{i:02d}" for i in range(30)]}]}
